@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The DMA IOVA series on Debian's linux-source-6.12: assemble, build,
+# test and export it.  "make help" lists the targets.
+
+HARNESS := tools/testing/dma-iova
+TREE := build/linux
+KBUILD := $(CURDIR)/build/kernel
+KERNEL := $(KBUILD)/arch/x86/boot/bzImage
+INITRAMFS := build/initramfs.cpio
+KUNITCONFIG := kernel/configs/dma-iova-test.config
+QEMU_CONFIG := $(CURDIR)/$(HARNESS)/qemu_configs/x86_64_dma.py
+JOBS ?= $(shell nproc)
+
+# ccache hashes the working directory and absolute paths unless told
+# otherwise; with these, a clone in another folder hits the same cache.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
+ifneq ($(shell command -v ccache),)
+KCC := --make_options CC="ccache gcc"
+endif
+
+.PHONY: help deps tree refresh build check run series lint clean
+
+help:
+	@echo 'make run      build, boot under intel-iommu and show a verified fio run'
+	@echo 'make check    build, run the KUnit suites and the boot matrix'
+	@echo 'make tree     assemble build/linux: pristine base + series as commits'
+	@echo 'make refresh  write the commits of build/linux back to the overlay'
+	@echo 'make series   export out/series (git format-patch) and check git am'
+	@echo 'make lint     checkpatch, kernel-doc, sparse and W=1 on the series'
+	@echo 'make clean    remove build/ and out/'
+
+deps:
+	@$(HARNESS)/deps.sh
+
+tree: deps
+	@$(HARNESS)/dma_iova_tree.py tree $(if $(FORCE),--force)
+
+refresh: deps
+	@$(HARNESS)/dma_iova_tree.py refresh
+
+build: tree
+	@echo '  BUILD   $(KUNITCONFIG) -> build/kernel'
+	@cd $(TREE) && ./tools/testing/kunit/kunit.py build \
+		--kunitconfig=$(KUNITCONFIG) --qemu_config=$(QEMU_CONFIG) \
+		--build_dir=$(KBUILD) --jobs=$(JOBS) $(KCC) \
+		> $(CURDIR)/build/kernel-build.log 2>&1 || \
+		{ tail -40 $(CURDIR)/build/kernel-build.log; exit 1; }
+	@$(HARNESS)/mkinitramfs.sh $(INITRAMFS)
+
+check: build
+	@$(HARNESS)/check.sh $(TREE) $(KBUILD) $(INITRAMFS)
+
+run: build
+	@$(HARNESS)/boot.sh $(KERNEL) $(INITRAMFS) intel-strict run build/logs/run
+
+series: deps
+	@$(HARNESS)/dma_iova_tree.py series
+
+lint: series
+	@$(HARNESS)/lint.sh $(TREE) $(KBUILD)
+
+clean:
+	rm -rf build out

@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the test kernel under QEMU (TCG) in one DMA setup with the test
+# initramfs over an emulated NVMe disk, and judge the run from the log.
+#
+# Usage: boot.sh KERNEL INITRAMFS SETUP MODE LOGDIR
+#   SETUP  a name from the "setups" file of this directory
+#   MODE   verify: fio verify jobs, one PASS/FAIL line
+#          run:    a short workload whose fio summary is shown
+#
+# The case fails on a missing disk, a fio error, a kernel warning, BUG,
+# KASAN, UBSAN or lockdep report, a DMA-API debug error, a kmemleak
+# report, an IOMMU fault or a QEMU guest error.
+set -uo pipefail
+
+here=$(dirname "$(readlink -f "$0")")
+kernel=$1 initramfs=$2 setup=$3 mode=$4 logdir=$5
+timeout=${DMA_IOVA_BOOT_TIMEOUT:-900}
+
+line=$(sed -e 's/#.*//' "$here/setups" | awk -F'|' -v OFS='|' -v s="$setup" \
+	'{ gsub(/^ +| +$/, "", $1) } $1 == s')
+if [ -z "$line" ]; then
+	echo "boot.sh: unknown setup '$setup'" >&2
+	exit 2
+fi
+qemu_opts=$(echo "$line" | cut -d'|' -f2)
+cmdline=$(echo "$line" | cut -d'|' -f3)
+expect=$(echo "$line" | cut -d'|' -f4)
+
+mkdir -p "$logdir"
+log=$logdir/$setup.log
+qlog=$logdir/$setup.qemu.log
+disk=$logdir/$setup.disk
+rm -f "$disk" "$qlog"
+truncate -s 128M "$disk"
+
+start=$(date +%s)
+# shellcheck disable=SC2086 # qemu_opts and cmdline are word lists
+timeout --foreground "$timeout" qemu-system-x86_64 \
+	-machine q35,kernel-irqchip=split -accel tcg -cpu max -smp 2 -m 2048 \
+	-nodefaults -nographic -no-reboot -serial stdio \
+	$qemu_opts \
+	-drive file="$disk",if=none,id=disk0,format=raw,cache=unsafe \
+	-device nvme,serial=dmaiova,drive=disk0 \
+	-d guest_errors -D "$qlog" \
+	-kernel "$kernel" -initrd "$initramfs" \
+	-append "console=ttyS0 panic=-1 oops=panic kunit.enable=0 dmatest=$mode $cmdline" \
+	< /dev/null > "$log" 2>&1
+qrc=$?
+secs=$(( $(date +%s) - start ))
+sed -i 's/\r$//' "$log"
+rm -f "$disk"
+
+problems=()
+[ $qrc -eq 124 ] && problems+=("timed out after ${timeout}s")
+grep -q '^DMA-IOVA-DONE' "$log" || problems+=("did not finish")
+for want in nvme=present fio=0 unbind=0 kmemleak=0 dma_api_errors=0 $expect; do
+	grep -q "^DMA-IOVA-RESULT $want\$" "$log" ||
+		problems+=("$(grep -o "^DMA-IOVA-RESULT ${want%%=*}=.*" "$log" |
+			      cut -d' ' -f2 | head -1 || true)")
+done
+bad='WARNING:|BUG:|KASAN|UBSAN|Kernel panic|Oops|general protection|'
+bad+='DMA-API: .*(device driver|out of memory|disabled)|possible recursive locking|circular locking|'
+bad+='inconsistent lock state|suspicious RCU usage|hung_task|'
+bad+='DMAR: DRHD: handling fault|AMD-Vi: Event logged|Call Trace:'
+if grep -qE "$bad" "$log"; then
+	problems+=("log: $(grep -m1 -E "$bad" "$log")")
+fi
+if [ -s "$qlog" ]; then
+	problems+=("qemu: $(head -1 "$qlog")")
+fi
+
+if [ "$mode" = run ]; then
+	sed -n '/^rand-4k-qd16\|^seq-1m-qd4\|^Run status/,/^DMA-IOVA-RESULT fio/p' \
+		"$log" | grep -v '^DMA-IOVA-RESULT'
+	sed -n '/^DMA-IOVA-STATS-BEGIN/,/^DMA-IOVA-STATS-END/p' "$log" |
+		grep -v '^DMA-IOVA-STATS'
+fi
+
+# Remove empty entries (a check whose line was missing altogether).
+msgs=()
+for p in "${problems[@]}"; do
+	[ -n "$p" ] && msgs+=("$p")
+done
+[ ${#problems[@]} -gt ${#msgs[@]} ] && msgs+=("missing result lines")
+jobs=$(grep -c '^DMA-IOVA-JOB' "$log")
+if [ ${#msgs[@]} -eq 0 ]; then
+	printf 'ok    %-14s %3ds  %s fio jobs verified\n' "$setup" "$secs" "$jobs"
+	exit 0
+fi
+printf 'FAIL  %-14s %3ds  %s (log: %s)\n' "$setup" "$secs" \
+	"$(IFS=';'; echo "${msgs[*]}")" "$log"
+exit 1

@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# "make check": run the project's KUnit suites, then boot the kernel in
+# every DMA setup with verified NVMe I/O.  One line per case, then
+# "N passed, N failed"; non-zero exit on any failure.
+#
+# Usage: check.sh TREE KBUILD INITRAMFS
+set -uo pipefail
+
+here=$(dirname "$(readlink -f "$0")")
+tree=$(readlink -f "$1") kbuild=$(readlink -f "$2") initramfs=$(readlink -f "$3")
+kernel=$kbuild/arch/x86/boot/bzImage
+logs=$(dirname "$kbuild")/logs
+kunitconfig=kernel/configs/dma-iova-test.config
+mkdir -p "$logs"
+passed=0 failed=0
+setups=$(sed -e 's/#.*//' "$here/setups" | awk -F'|' 'NF > 1 { print $1 }')
+
+count() {
+	if [ "$1" -eq 0 ]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
+}
+
+# KUnit: every suite the test config enables, in every DMA setup, on the
+# kernel "make build" made.  The suites' names start with dma_iova.
+if grep -q '^CONFIG_.*KUNIT_TEST=y' "$tree/$kunitconfig"; then
+	for s in $setups; do
+		log=$logs/kunit-$s.log
+		(cd "$tree" && DMA_IOVA_SETUP=$s ./tools/testing/kunit/kunit.py exec \
+			--build_dir="$kbuild" \
+			--qemu_config="$here/qemu_configs/x86_64_dma.py" \
+			--timeout=900 'dma_iova*') > "$log" 2>&1
+		rc=$?
+		grep -E '^\[[0-9:]+\] +(\[(PASSED|FAILED|SKIPPED|CRASHED)\]|=+ .* =+|(# )?Testing complete|ok|not ok)' \
+			"$log" | sed "s/^/  [$s] /"
+		summary=$(grep -o 'Testing complete\..*' "$log" | tail -1)
+		if [ $rc -eq 0 ]; then
+			printf 'ok    kunit/%-14s %s\n' "$s" "$summary"
+		else
+			printf 'FAIL  kunit/%-14s %s (log: %s)\n' "$s" \
+				"${summary:-no result}" "$log"
+		fi
+		count $rc
+	done
+else
+	echo "KUnit: $kunitconfig enables no suite of the project yet"
+fi
+
+# Boot matrix: verified O_DIRECT NVMe I/O in each DMA setup.
+for s in $setups; do
+	"$here/boot.sh" "$kernel" "$initramfs" "$s" verify "$logs"
+	count $?
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

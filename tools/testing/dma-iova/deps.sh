@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install what building and testing the series needs, from Debian's
+# packages, if it is missing: the base kernel source at the version in
+# ./base-version, the toolchain, QEMU, busybox-static, fio and the lint
+# tools.  Quiet when everything is there.
+set -euo pipefail
+
+here=$(dirname "$(readlink -f "$0")")
+version=$(grep -v '^#' "$here/base-version" | head -1)
+
+# package:file-or-command that shows it is installed
+needs=(
+	bc:bc bison:bison busybox-static:/bin/busybox ccache:ccache
+	cpio:cpio flex:flex fio:fio gcc:gcc git:git kmod:depmod
+	libelf-dev:/usr/include/gelf.h libssl-dev:/usr/include/openssl/ssl.h
+	make:make perl:perl python3:python3 qemu-system-x86:qemu-system-x86_64
+	quilt:quilt sparse:sparse xz-utils:xz
+)
+missing=()
+for n in "${needs[@]}"; do
+	pkg=${n%%:*} what=${n#*:}
+	if [[ $what == /* ]]; then
+		[ -e "$what" ] || missing+=("$pkg")
+	else
+		command -v "$what" > /dev/null || missing+=("$pkg")
+	fi
+done
+# busybox-static and busybox conflict; only the static one works in an
+# initramfs without its libraries.
+if [ -e /bin/busybox ] && ldd /bin/busybox > /dev/null 2>&1; then
+	missing+=(busybox-static)
+fi
+have=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
+[ "$have" = "$version" ] || missing+=("linux-source-6.12=$version")
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "  DEPS    installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+if ! $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /tmp/dma-iova-apt.log 2>&1; then
+	cat /tmp/dma-iova-apt.log >&2
+	if ! apt-cache madison linux-source-6.12 | grep -qF " $version "; then
+		echo "deps.sh: linux-source-6.12 $version is no longer offered;" \
+		     "rebase the series and update $here/base-version" >&2
+	fi
+	exit 1
+fi

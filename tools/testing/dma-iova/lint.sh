@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# "make lint": the reviewer's gates on the exported series (out/series).
+#  - scripts/checkpatch.pl --strict: no error, warning or check per patch;
+#  - scripts/kernel-doc -none -Wall: no warning in the files the series
+#    adds, and none more than the base has in the files it edits;
+#  - W=1 and sparse (C=2): no warning in the C files the series touches;
+#  - every patch builds: the series is built commit by commit,
+#    incrementally, with the configuration of "make build".
+# One line per gate, then "N passed, N failed".
+#
+# Usage: lint.sh TREE KBUILD
+set -uo pipefail
+
+here=$(dirname "$(readlink -f "$0")")
+tree=$(readlink -f "$1") kbuild=$(readlink -f "$2")
+root=$(dirname "$(dirname "$(dirname "$here")")")
+series=$root/out/series
+logs=$root/build/logs
+mkdir -p "$logs"
+base=$("$here/dma_iova_tree.py" base)
+passed=0 failed=0
+cc=gcc
+command -v ccache > /dev/null && cc="ccache gcc"
+
+report() {		# report RC WHAT [DETAIL]
+	if [ "$1" -eq 0 ]; then
+		passed=$((passed + 1))
+		printf 'ok    %s\n' "$2"
+	else
+		failed=$((failed + 1))
+		printf 'FAIL  %s\n' "$2"
+		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/      /'
+	fi
+}
+
+cd "$tree" || exit 1
+
+# checkpatch, one line per patch.
+for p in "$series"/[0-9]*.patch; do
+	case $p in */0000-cover-letter.patch) continue ;; esac
+	out=$(./scripts/checkpatch.pl --strict --showfile -q "$p" 2>&1)
+	sum=$(./scripts/checkpatch.pl --strict "$p" 2>&1 | grep '^total:')
+	[ -z "$out" ]
+	report $? "checkpatch ${p##*/} ($sum)" "$out"
+done
+
+# The files the series adds, and the upstream files it edits.
+added=$(git diff --name-only --diff-filter=A "$base" HEAD)
+edited=$(git diff --name-only --diff-filter=M "$base" HEAD)
+
+# kernel-doc
+for f in $added $edited; do
+	case $f in *.c|*.h) ;; *) continue ;; esac
+	now=$(./scripts/kernel-doc -none -Wall "$f" 2>&1)
+	before=0
+	if echo "$edited" | grep -qx "$f"; then
+		before=$(git show "$base:$f" > "$logs/kdoc.tmp" &&
+			 ./scripts/kernel-doc -none -Wall "$logs/kdoc.tmp" 2>&1 | wc -l)
+	fi
+	[ "$(printf '%s' "$now" | grep -c .)" -le "$before" ]
+	report $? "kernel-doc $f" "$now"
+done
+
+# W=1 and sparse on each touched C file that the test configuration builds.
+for f in $added $edited; do
+	case $f in *.c) ;; *) continue ;; esac
+	obj=${f%.c}.o
+	[ -e "$kbuild/$obj" ] || continue
+	out=$(make -s O="$kbuild" CC="$cc" W=1 C=2 "$obj" 2>&1 |
+	      grep -E 'warning:|error:')
+	[ -z "$out" ]
+	report $? "W=1 C=2 $obj" "$out"
+done
+
+# Every patch builds: check the series out commit by commit in the tree
+# and build each incrementally in the build directory of "make build",
+# then come back to the tip.
+if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
+	report 1 "build per patch" "build/linux has uncommitted edits"
+else
+	tip=$(git symbolic-ref -q --short HEAD || git rev-parse HEAD)
+	cp "$kbuild/.config" "$logs/tip.config"
+	for c in $(git rev-list --reverse "$base..HEAD"); do
+		git checkout -q --detach "$c"
+		cp "$logs/tip.config" "$kbuild/.config"
+		out=$(make -s O="$kbuild" CC="$cc" olddefconfig 2>&1 &&
+		      make -s O="$kbuild" CC="$cc" -j"$(nproc)" bzImage 2>&1 |
+		      grep -E 'warning:|error:|Error [0-9]')
+		[ -z "$out" ]
+		report $? "build $(git log -1 --format='%h %s' "$c")" "$out"
+	done
+	git checkout -q "$tip"
+	cp "$logs/tip.config" "$kbuild/.config"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
