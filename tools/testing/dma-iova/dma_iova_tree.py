@@ -175,13 +175,25 @@ def ensure_base():
     print(f'  TREE    unpacking linux-source-6.12 {version}')
     subprocess.run(['tar', '-xJf', tarball, '-C', TREE,
                     '--strip-components=1'], check=True)
+    # Debian's tarball ignores everything at the top level of the tree in
+    # its .gitignore, so that git would not see a single new file: drop
+    # that packaging section and keep the kernel's own rules.
+    gi = os.path.join(TREE, '.gitignore')
+    with open(gi) as f:
+        text = f.read()
+    text = re.sub(r'\n#\n# Debian packaging:.*?!/debian/\n', '\n', text,
+                  flags=re.S)
+    with open(gi, 'w') as f:
+        f.write(text)
     git('init', '-q', '-b', BRANCH)
     git('config', 'core.autocrlf', 'false')
     git('config', 'gc.auto', '0')
     git('add', '-A', '-f', '.')
     env = commit_env(TOOL_IDENT)
     git('commit', '-q', '-m',
-        f'Linux 6.12 base (Debian linux-source-6.12 {version})', env=env)
+        f'Linux 6.12 base (Debian linux-source-6.12 {version})\n\n'
+        'The tarball as Debian ships it, but for the Debian packaging\n'
+        'section of .gitignore, which ignores every new file.', env=env)
     git('update-ref', BASE_REF, 'HEAD')
     git('update-ref', GEN_REF, 'HEAD')
 
@@ -231,6 +243,49 @@ def parse_patch(path):
     return (fields['Author'], fields['Email']), subject, body, patch
 
 
+def patch_paths(path):
+    """The files a patch changes."""
+    out = git('apply', '--numstat', '--allow-empty', path, cwd=ROOT)
+    return [l.split('\t', 2)[2] for l in out.splitlines() if l.strip()]
+
+
+def introduced_contents(names, owners):
+    """Content of each new file as the patch that adds it adds it.
+
+    The repository holds new files as they are at the end of the series;
+    later patches that change one carry their hunks for it.  Undo those
+    hunks, newest first, to get the file as first added.
+    """
+    touches = {n: set(patch_paths(os.path.join(PATCHES, n))) for n in names}
+    contents = {}
+    for i, name in enumerate(names):
+        for f in owners.get(name, []):
+            src = os.path.join(ROOT, f)
+            if not os.path.exists(src):
+                die(f'{name} adds {f}, which is missing from the repository')
+            with open(src, 'rb') as fh:
+                data = fh.read()
+            later = [n for n in names[i + 1:] if f in touches[n]]
+            if later:
+                with tempfile.TemporaryDirectory() as tmp:
+                    dst = os.path.join(tmp, f)
+                    os.makedirs(os.path.dirname(dst), exist_ok=True)
+                    with open(dst, 'wb') as fh:
+                        fh.write(data)
+                    for n in reversed(later):
+                        r = subprocess.run(['git', 'apply', '-R',
+                                            f'--include={f}',
+                                            os.path.join(PATCHES, n)],
+                                           cwd=tmp, capture_output=True,
+                                           text=True)
+                        if r.returncode:
+                            die(f'cannot undo {n} on {f}:\n{r.stderr}')
+                    with open(dst, 'rb') as fh:
+                        data = fh.read()
+            contents[f] = data
+    return contents
+
+
 def build_commits():
     """Create the series commits without touching the work tree."""
     owners = new_files()
@@ -242,6 +297,7 @@ def build_commits():
     base = git('rev-parse', BASE_REF).strip()
     upstream_files = set(git('ls-tree', '-r', '--name-only', base).split('\n'))
     upstream_maint = git('cat-file', 'blob', f'{base}:MAINTAINERS')
+    contents = introduced_contents(names, owners)
     present = set()
     index = os.path.join(TREE, '.git', 'dma-iova-index')
     env = {'GIT_INDEX_FILE': index}
@@ -252,23 +308,25 @@ def build_commits():
         if not os.path.exists(path):
             die(f'patches/series names {name}, which does not exist')
         author, subject, body, diff = parse_patch(path)
+        # The files the patch adds, then its edits.
+        for f in owners.get(name, []):
+            src = os.path.join(ROOT, f)
+            if f in upstream_files:
+                die(f'{f} exists upstream: edit it with a patch instead')
+            r = subprocess.run(['git', 'hash-object', '-w', '--stdin'],
+                               cwd=TREE, input=contents[f],
+                               capture_output=True, check=True)
+            blob = r.stdout.decode().strip()
+            mode = '100755' if os.access(src, os.X_OK) else '100644'
+            git('update-index', '--add', '--cacheinfo',
+                f'{mode},{blob},{f}', env=env)
+            present.add(f)
         if diff.strip():
             r = subprocess.run(['git', 'apply', '--cached', '--whitespace=nowarn',
                                 path], cwd=TREE, env={**os.environ, **env},
                                capture_output=True, text=True)
             if r.returncode:
                 die(f'{name} does not apply:\n{r.stderr}')
-        for f in owners.get(name, []):
-            src = os.path.join(ROOT, f)
-            if not os.path.exists(src):
-                die(f'{name} adds {f}, which is missing from the repository')
-            if f in upstream_files:
-                die(f'{f} exists upstream: edit it with a patch instead')
-            blob = git('hash-object', '-w', src).strip()
-            mode = '100755' if os.access(src, os.X_OK) else '100644'
-            git('update-index', '--add', '--cacheinfo',
-                f'{mode},{blob},{f}', env=env)
-            present.add(f)
         merged = maint_merge(upstream_maint, entry, present)
         blob = git('hash-object', '-w', '--stdin', input=merged).strip()
         git('update-index', '--cacheinfo', f'100644,{blob},MAINTAINERS',
@@ -337,15 +395,15 @@ def cmd_refresh(args):
             status, path = line.split('\t', 1)
             if path == 'MAINTAINERS':
                 continue
-            if path in upstream_files:
+            if path in upstream_files or (status == 'M' and
+                                          path in owner_of):
                 upstream_edit.append(path)
             elif status == 'A':
                 owners.setdefault(name, []).append(path)
                 owner_of[path] = name
             else:
-                die(f'{subject}: changes {path}, which '
-                    f'{owner_of.get(path, "an earlier commit")} adds; '
-                    'fold the change into that commit')
+                die(f'{subject}: {status} {path} is not supported: a new '
+                    'file is added by one commit and never removed')
         author = git('log', '-1', '--format=%an <%ae>', c).strip()
         body = git('log', '-1', '--format=%b', c).rstrip() + '\n'
         text = f'From: {author}\nSubject: [PATCH] {subject}\n\n{body}'

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Two-step DMA mapping: reserve DMA address space for a transfer, then link
+ * physical ranges into it.  See Documentation/core-api/dma-iova.rst.
+ */
+#ifndef _LINUX_DMA_IOVA_H
+#define _LINUX_DMA_IOVA_H
+
+#include <linux/dma-direction.h>
+#include <linux/types.h>
+
+struct device;
+struct dma_iova_log;
+
+/* Bits of dma_iova_state.flags; private to kernel/dma/iova.c. */
+#define DMA_IOVA_IN_USE		(1U << 0)	/* holds a transfer */
+#define DMA_IOVA_CONTIGUOUS	(1U << 1)	/* one IOVA range */
+#define DMA_IOVA_BOUNCED	(1U << 2)	/* a granule went to swiotlb */
+
+/**
+ * struct dma_iova_state - DMA mapping of one transfer
+ * @addr: DMA address of byte 0 of the transfer when it is mapped as one
+ *	contiguous range (dma_use_iova() returns true), else 0
+ * @size: size of the transfer in bytes, 0 while the state holds none
+ * @linked: bytes of the transfer linked now
+ * @flags: private state of the mapping (DMA_IOVA_*)
+ * @log: private: pieces that teardown must visit, in per-piece mode
+ *
+ * The caller owns the state and keeps it from dma_iova_alloc() to
+ * dma_iova_free() or dma_iova_destroy(), typically in its per-request
+ * data.  It must be zeroed before its first dma_iova_alloc(); after
+ * dma_iova_free() or dma_iova_destroy() it may be used again.  Only
+ * @addr and @size are for the caller to read.
+ */
+struct dma_iova_state {
+	dma_addr_t addr;
+	size_t size;
+	size_t linked;
+	unsigned int flags;
+	struct dma_iova_log *log;
+};
+
+#ifdef CONFIG_HAS_DMA
+int dma_iova_alloc(struct device *dev, struct dma_iova_state *state,
+		   phys_addr_t phys, size_t size);
+void dma_iova_free(struct device *dev, struct dma_iova_state *state);
+int dma_iova_link(struct device *dev, struct dma_iova_state *state,
+		  phys_addr_t phys, size_t offset, size_t size,
+		  enum dma_data_direction dir, unsigned long attrs,
+		  dma_addr_t *dma_addr);
+int dma_iova_sync(struct device *dev, struct dma_iova_state *state,
+		  size_t offset, size_t size);
+void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
+		     size_t offset, size_t size, enum dma_data_direction dir,
+		     unsigned long attrs);
+void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
+		      size_t mapped_len, enum dma_data_direction dir,
+		      unsigned long attrs);
+#else
+static inline int dma_iova_alloc(struct device *dev,
+				 struct dma_iova_state *state,
+				 phys_addr_t phys, size_t size)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void dma_iova_free(struct device *dev,
+				 struct dma_iova_state *state)
+{
+}
+
+static inline int dma_iova_link(struct device *dev,
+				struct dma_iova_state *state,
+				phys_addr_t phys, size_t offset, size_t size,
+				enum dma_data_direction dir,
+				unsigned long attrs, dma_addr_t *dma_addr)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int dma_iova_sync(struct device *dev,
+				struct dma_iova_state *state,
+				size_t offset, size_t size)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void dma_iova_unlink(struct device *dev,
+				   struct dma_iova_state *state,
+				   size_t offset, size_t size,
+				   enum dma_data_direction dir,
+				   unsigned long attrs)
+{
+}
+
+static inline void dma_iova_destroy(struct device *dev,
+				    struct dma_iova_state *state,
+				    size_t mapped_len,
+				    enum dma_data_direction dir,
+				    unsigned long attrs)
+{
+}
+#endif /* CONFIG_HAS_DMA */
+
+/**
+ * dma_use_iova() - tell whether a transfer is mapped as one IOVA range
+ * @state: state of a transfer set up by dma_iova_alloc()
+ *
+ * In contiguous mode the whole transfer is at @state->addr: byte @offset
+ * of it is at @state->addr + @offset, and dma_iova_link() returns just
+ * that.  In per-piece mode each linked range has its own DMA address.
+ * Drivers need not test this to map correctly; it tells them, for
+ * example, that one descriptor covers the whole transfer.
+ *
+ * Context: Any context.
+ * Return:
+ * * %true  - the transfer is mapped as one contiguous IOVA range
+ * * %false - each linked range has its own DMA address, or @state holds
+ *   no transfer
+ */
+static inline bool dma_use_iova(const struct dma_iova_state *state)
+{
+	return state->flags & DMA_IOVA_CONTIGUOUS;
+}
+
+#endif /* _LINUX_DMA_IOVA_H */

@@ -1,0 +1,703 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Two-step DMA mapping: a transfer reserves DMA address space once, links
+ * physical ranges into it and makes them visible with one flush.
+ *
+ * Behind a dma-iommu domain a transfer is one contiguous IOVA range
+ * (contiguous mode); everywhere else each linked range is mapped as a
+ * streaming mapping and gets its own DMA address (per-piece mode).
+ * Documentation/core-api/dma-iova.rst explains the design.
+ */
+#include <linux/debugfs.h>
+#include <linux/dma-direct.h>
+#include <linux/dma-iova.h>
+#include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
+#include <linux/iommu-dma.h>
+#include <linux/jump_label.h>
+#include <linux/kernel.h>
+#include <linux/moduleparam.h>
+#include <linux/overflow.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/swiotlb.h>
+#include <linux/xarray.h>
+
+#include "debug.h"
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/dma_iova.h>
+
+/**
+ * struct dma_iova_piece - a range linked in per-piece mode
+ * @addr: the DMA address it was mapped at
+ * @offset: its byte offset in the transfer
+ * @size: its size in bytes
+ * @dir: the direction it was mapped for
+ */
+struct dma_iova_piece {
+	dma_addr_t addr;
+	size_t offset;
+	size_t size;
+	enum dma_data_direction dir;
+};
+
+#define DMA_IOVA_LOG_PIECES	15
+
+/**
+ * struct dma_iova_log - pieces of a per-piece transfer that need unmapping
+ * @next: the next, older, chunk of the log
+ * @nr: entries used in @pieces
+ * @pieces: the pieces, in link order
+ *
+ * Only pieces whose teardown has work to do are logged: they bounced
+ * through swiotlb, the device is not DMA coherent, the device uses
+ * dma_map_ops, or DMA-API debugging tracks them.
+ */
+struct dma_iova_log {
+	struct dma_iova_log *next;
+	unsigned int nr;
+	struct dma_iova_piece pieces[DMA_IOVA_LOG_PIECES];
+};
+
+/**
+ * struct dma_iova_stats - per-device counters shown in debugfs
+ * @allocs: transfers set up by dma_iova_alloc()
+ * @contiguous: of those, mapped as one IOVA range
+ * @alloc_errors: dma_iova_alloc() calls that failed
+ * @links: successful dma_iova_link() calls
+ * @link_bytes: bytes they linked
+ * @link_errors: dma_iova_link() calls that failed
+ * @syncs: dma_iova_sync() calls
+ * @unlinks: dma_iova_unlink() calls and destroys that unlinked
+ * @frees: transfers released by dma_iova_free() or dma_iova_destroy()
+ * @logged: pieces logged for teardown in per-piece mode
+ */
+struct dma_iova_stats {
+	u64 allocs;
+	u64 contiguous;
+	u64 alloc_errors;
+	u64 links;
+	u64 link_bytes;
+	u64 link_errors;
+	u64 syncs;
+	u64 unlinks;
+	u64 frees;
+	u64 logged;
+};
+
+/**
+ * struct dma_iova_dev_stats - the counters of one device
+ * @name: the device's name when it was first counted
+ * @stats: per-CPU counters, summed when read
+ */
+struct dma_iova_dev_stats {
+	char name[32];
+	struct dma_iova_stats __percpu *stats;
+};
+
+/* Counting is off by default so that it costs nothing. */
+static DEFINE_STATIC_KEY_FALSE(dma_iova_stats_enabled);
+static bool dma_iova_stats_param;
+module_param_named(stats, dma_iova_stats_param, bool, 0400);
+MODULE_PARM_DESC(stats, "Count DMA IOVA calls per device from boot");
+
+/* struct device pointer -> struct dma_iova_dev_stats */
+static DEFINE_XARRAY(dma_iova_stats_xa);
+
+static struct dma_iova_stats *dma_iova_stats_get(struct device *dev)
+{
+	struct dma_iova_dev_stats *ds;
+	unsigned long key = (unsigned long)dev;
+
+	ds = xa_load(&dma_iova_stats_xa, key);
+	if (likely(ds))
+		return this_cpu_ptr(ds->stats);
+
+	ds = kzalloc(sizeof(*ds), GFP_ATOMIC | __GFP_NOWARN);
+	if (!ds)
+		return NULL;
+	ds->stats = alloc_percpu_gfp(struct dma_iova_stats,
+				     GFP_ATOMIC | __GFP_NOWARN);
+	if (!ds->stats)
+		goto out_free;
+	strscpy(ds->name, dev_name(dev), sizeof(ds->name));
+	if (xa_insert(&dma_iova_stats_xa, key, ds, GFP_ATOMIC))
+		goto out_free_percpu;
+	return this_cpu_ptr(ds->stats);
+
+out_free_percpu:
+	free_percpu(ds->stats);
+out_free:
+	kfree(ds);
+	/* Lost a race with another CPU, or no memory: use what is there. */
+	ds = xa_load(&dma_iova_stats_xa, key);
+	return ds ? this_cpu_ptr(ds->stats) : NULL;
+}
+
+#define dma_iova_count(dev, field, n)					\
+do {									\
+	if (static_branch_unlikely(&dma_iova_stats_enabled)) {		\
+		struct dma_iova_stats *__s;				\
+									\
+		preempt_disable();					\
+		__s = dma_iova_stats_get(dev);				\
+		if (__s)						\
+			__s->field += (n);				\
+		preempt_enable();					\
+	}								\
+} while (0)
+
+static bool dma_iova_can_be_contiguous(struct device *dev)
+{
+	return IS_ENABLED(CONFIG_DMA_IOVA) && use_dma_iommu(dev);
+}
+
+/*
+ * Guards every call into the dma-iommu backend, so that the calls vanish
+ * when CONFIG_DMA_IOVA is off.
+ */
+static bool dma_iova_contiguous(const struct dma_iova_state *state)
+{
+	return IS_ENABLED(CONFIG_DMA_IOVA) && dma_use_iova(state);
+}
+
+static bool dma_iova_in_use(const struct dma_iova_state *state)
+{
+	return state->flags & DMA_IOVA_IN_USE;
+}
+
+/* Is [offset, offset + size) a non-empty range inside the transfer? */
+static bool dma_iova_range_ok(const struct dma_iova_state *state,
+			      size_t offset, size_t size)
+{
+	size_t end;
+
+	return size && !check_add_overflow(offset, size, &end) &&
+		end <= state->size;
+}
+
+/* Per-piece mode ---------------------------------------------------- */
+
+static bool dma_iova_piece_needs_log(struct device *dev, dma_addr_t addr)
+{
+	if (IS_ENABLED(CONFIG_DMA_API_DEBUG) || get_dma_ops(dev) ||
+	    use_dma_iommu(dev) || !dev_is_dma_coherent(dev))
+		return true;
+	return swiotlb_find_pool(dev, dma_to_phys(dev, addr));
+}
+
+static int dma_iova_log_add(struct dma_iova_state *state, dma_addr_t addr,
+			    size_t offset, size_t size,
+			    enum dma_data_direction dir)
+{
+	struct dma_iova_log *log = state->log;
+
+	if (!log || log->nr == DMA_IOVA_LOG_PIECES) {
+		log = kmalloc(sizeof(*log), GFP_ATOMIC | __GFP_NOWARN);
+		if (!log)
+			return -ENOMEM;
+		log->nr = 0;
+		log->next = state->log;
+		state->log = log;
+	}
+	log->pieces[log->nr++] = (struct dma_iova_piece) {
+		.addr = addr, .offset = offset, .size = size, .dir = dir,
+	};
+	return 0;
+}
+
+static int dma_iova_link_piece(struct device *dev, struct dma_iova_state *state,
+			       phys_addr_t phys, size_t offset, size_t size,
+			       enum dma_data_direction dir, unsigned long attrs,
+			       dma_addr_t *dma_addr)
+{
+	struct page *page = pfn_to_page(PHYS_PFN(phys));
+	dma_addr_t addr;
+	int ret;
+
+	addr = dma_map_page_attrs(dev, page, offset_in_page(phys), size, dir,
+				  attrs);
+	if (dma_mapping_error(dev, addr))
+		return -ENOMEM;
+
+	if (dma_iova_piece_needs_log(dev, addr)) {
+		ret = dma_iova_log_add(state, addr, offset, size, dir);
+		if (ret) {
+			dma_unmap_page_attrs(dev, addr, size, dir,
+					     attrs | DMA_ATTR_SKIP_CPU_SYNC);
+			return ret;
+		}
+		dma_iova_count(dev, logged, 1);
+	}
+	*dma_addr = addr;
+	return 0;
+}
+
+/*
+ * Unmap the logged pieces inside [offset, offset + size); a piece that
+ * straddles the range is a caller bug and stays mapped.
+ */
+static void dma_iova_unlink_pieces(struct device *dev,
+				   struct dma_iova_state *state, size_t offset,
+				   size_t size, unsigned long attrs)
+{
+	struct dma_iova_log **link = &state->log;
+	struct dma_iova_log *log;
+	size_t end = offset + size;
+
+	while ((log = *link)) {
+		unsigned int i = 0;
+
+		while (i < log->nr) {
+			struct dma_iova_piece *p = &log->pieces[i];
+
+			if (p->offset >= end || p->offset + p->size <= offset) {
+				i++;
+				continue;
+			}
+			if (WARN_ON_ONCE(p->offset < offset ||
+					 p->offset + p->size > end)) {
+				i++;
+				continue;
+			}
+			dma_unmap_page_attrs(dev, p->addr, p->size, p->dir,
+					     attrs);
+			*p = log->pieces[--log->nr];
+		}
+		if (!log->nr) {
+			*link = log->next;
+			kfree(log);
+		} else {
+			link = &log->next;
+		}
+	}
+}
+
+/* Contiguous mode --------------------------------------------------- */
+
+#ifdef CONFIG_DMA_IOVA
+static int dma_iova_alloc_contiguous(struct device *dev,
+				     struct dma_iova_state *state,
+				     phys_addr_t phys, size_t size)
+{
+	dma_addr_t addr;
+	int ret;
+
+	ret = iommu_dma_iova_alloc(dev, phys, size, &addr);
+	if (ret)
+		return ret;
+	state->addr = addr;
+	state->flags |= DMA_IOVA_CONTIGUOUS;
+	return 0;
+}
+#else
+static int dma_iova_alloc_contiguous(struct device *dev,
+				     struct dma_iova_state *state,
+				     phys_addr_t phys, size_t size)
+{
+	return -EOPNOTSUPP;
+}
+#endif /* CONFIG_DMA_IOVA */
+
+/* Unlink [offset, offset + size) of a contiguous transfer. */
+static void dma_iova_unlink_contiguous(struct device *dev,
+				       struct dma_iova_state *state,
+				       size_t offset, size_t size,
+				       enum dma_data_direction dir,
+				       unsigned long attrs, bool free)
+{
+	if (IS_ENABLED(CONFIG_DMA_API_DEBUG))
+		debug_dma_iova_unlink(dev, state->addr + offset, size, dir);
+	iommu_dma_iova_unlink(dev, state->addr, state->size, offset, size,
+			      dir, attrs,
+			      state->flags & DMA_IOVA_BOUNCED, free);
+}
+
+/* The API ----------------------------------------------------------- */
+
+/**
+ * dma_iova_alloc() - reserve DMA address space for a transfer
+ * @dev: device that will do the DMA
+ * @state: zeroed state, or one left by dma_iova_free() or dma_iova_destroy()
+ * @phys: physical address of the first byte of the transfer
+ * @size: size of the transfer in bytes
+ *
+ * Sets up @state for a transfer of @size bytes.  Behind a dma-iommu
+ * domain, with %CONFIG_DMA_IOVA, this allocates one IOVA range for all of
+ * it from the domain's allocator within the device's DMA mask: the
+ * transfer is then in contiguous mode and dma_use_iova() returns %true.
+ * Otherwise nothing is reserved and each dma_iova_link() maps its range
+ * as a streaming mapping (per-piece mode).  @phys only gives the offset
+ * of the first byte inside an IOMMU granule; the memory need not be
+ * linked yet.
+ *
+ * On failure @state is zeroed, holds nothing and may be passed to
+ * dma_iova_alloc() again.
+ *
+ * Context: Any context; does not sleep.
+ * Return:
+ * * 0       - @state holds the transfer
+ * * -EINVAL - @size is 0, @phys + @size overflows, or @dev cannot DMA
+ * * -EBUSY  - @state holds a transfer already (and is left as it was)
+ * * -ENOMEM - no IOVA space within the DMA mask; try again later
+ */
+int dma_iova_alloc(struct device *dev, struct dma_iova_state *state,
+		   phys_addr_t phys, size_t size)
+{
+	phys_addr_t end;
+	int ret;
+
+	if (WARN_ON_ONCE(dma_iova_in_use(state)))
+		return -EBUSY;
+	memset(state, 0, sizeof(*state));
+	if (!size || check_add_overflow(phys, (phys_addr_t)size, &end) ||
+	    WARN_ON_ONCE(!dev->dma_mask)) {
+		ret = -EINVAL;
+		goto out_error;
+	}
+
+	if (dma_iova_can_be_contiguous(dev)) {
+		ret = dma_iova_alloc_contiguous(dev, state, phys, size);
+		if (ret)
+			goto out_error;
+	}
+	state->size = size;
+	state->flags |= DMA_IOVA_IN_USE;
+	trace_dma_iova_alloc(dev, state->addr, size, dma_use_iova(state));
+	dma_iova_count(dev, allocs, 1);
+	if (dma_iova_contiguous(state))
+		dma_iova_count(dev, contiguous, 1);
+	return 0;
+
+out_error:
+	memset(state, 0, sizeof(*state));
+	dma_iova_count(dev, alloc_errors, 1);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(dma_iova_alloc);
+
+/**
+ * dma_iova_link() - map a physical range at an offset of a transfer
+ * @dev: device of the transfer
+ * @state: state set up by dma_iova_alloc()
+ * @phys: physical address of the range
+ * @offset: byte offset of the range in the transfer
+ * @size: size of the range in bytes
+ * @dir: direction of the DMA
+ * @attrs: %DMA_ATTR_* flags; %DMA_ATTR_SKIP_CPU_SYNC skips cache
+ *	maintenance for a non-coherent device
+ * @dma_addr: where to store the DMA address of the range
+ *
+ * Maps @size bytes at @phys so that the device sees them at byte @offset
+ * of the transfer and stores their DMA address in *@dma_addr.  In
+ * contiguous mode that is @state->addr + @offset and the mapping is not
+ * visible to the device before dma_iova_sync(); in per-piece mode it is
+ * the address of a streaming mapping of the range, usable at once.
+ *
+ * In contiguous mode the IOVA and @phys must sit at the same offset in an
+ * IOMMU granule: only the range at offset 0 may start inside a granule
+ * and only the range that ends the transfer may end inside one.  The
+ * memory belongs to the device from this call until it is unlinked.
+ *
+ * A failed link leaves nothing of the range mapped; the ranges linked
+ * before stay linked.
+ *
+ * Context: Any context; does not sleep (allocates with %GFP_ATOMIC).
+ * Return:
+ * * 0       - the range is linked at *@dma_addr
+ * * -EINVAL - @state holds no transfer, the range is empty or outside
+ *   the transfer, or breaks the granule rule
+ * * -EEXIST - part of the range is linked already (contiguous mode)
+ * * -ENOMEM - no memory for page tables, bounce buffers or the log
+ */
+int dma_iova_link(struct device *dev, struct dma_iova_state *state,
+		  phys_addr_t phys, size_t offset, size_t size,
+		  enum dma_data_direction dir, unsigned long attrs,
+		  dma_addr_t *dma_addr)
+{
+	bool bounced = false;
+	dma_addr_t addr;
+	int ret;
+
+	if (!dma_iova_in_use(state) || !dma_iova_range_ok(state, offset, size) ||
+	    !valid_dma_direction(dir)) {
+		ret = -EINVAL;
+		goto out_error;
+	}
+
+	if (dma_iova_contiguous(state)) {
+		addr = state->addr + offset;
+		ret = iommu_dma_iova_link(dev, state->addr, state->size, offset,
+					  phys, size, dir, attrs, &bounced);
+		if (ret)
+			goto out_error;
+		if (bounced)
+			state->flags |= DMA_IOVA_BOUNCED;
+		if (IS_ENABLED(CONFIG_DMA_API_DEBUG))
+			debug_dma_iova_link(dev, phys, addr, size, dir);
+	} else {
+		ret = dma_iova_link_piece(dev, state, phys, offset, size, dir,
+					  attrs, &addr);
+		if (ret)
+			goto out_error;
+	}
+
+	state->linked += size;
+	*dma_addr = addr;
+	trace_dma_iova_link(dev, phys, addr, offset, size, dir);
+	dma_iova_count(dev, links, 1);
+	dma_iova_count(dev, link_bytes, size);
+	return 0;
+
+out_error:
+	dma_iova_count(dev, link_errors, 1);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(dma_iova_link);
+
+/**
+ * dma_iova_sync() - make linked ranges of a transfer visible to the device
+ * @dev: device of the transfer
+ * @state: state set up by dma_iova_alloc()
+ * @offset: byte offset of the first linked byte to make visible
+ * @size: number of bytes
+ *
+ * In contiguous mode issues the one IOTLB flush for new mappings that the
+ * IOMMU needs (none on most hardware).  In per-piece mode every range is
+ * visible once linked and this does nothing.  Call it once after linking
+ * a transfer and before handing the addresses to the device.
+ *
+ * Context: Any context; does not sleep.
+ * Return:
+ * * 0       - the range is visible to the device
+ * * -EINVAL - @state holds no transfer or the range is outside it
+ * * -errno  - the IOMMU driver failed to flush; the range stays linked
+ */
+int dma_iova_sync(struct device *dev, struct dma_iova_state *state,
+		  size_t offset, size_t size)
+{
+	if (!dma_iova_in_use(state) || !dma_iova_range_ok(state, offset, size))
+		return -EINVAL;
+
+	trace_dma_iova_sync(dev, offset, size);
+	dma_iova_count(dev, syncs, 1);
+	if (!dma_iova_contiguous(state))
+		return 0;
+	return iommu_dma_iova_sync(dev, state->addr, offset, size);
+}
+EXPORT_SYMBOL_GPL(dma_iova_sync);
+
+/**
+ * dma_iova_unlink() - unmap a linked range of a transfer
+ * @dev: device of the transfer
+ * @state: state set up by dma_iova_alloc()
+ * @offset: byte offset of the range in the transfer
+ * @size: size of the range in bytes
+ * @dir: direction the range was linked with
+ * @attrs: %DMA_ATTR_* flags; %DMA_ATTR_SKIP_CPU_SYNC skips cache
+ *	maintenance and copying back from bounce buffers
+ *
+ * Unmaps every range linked inside [@offset, @offset + @size).  In
+ * contiguous mode the IOTLB is invalidated for the range before this
+ * returns, in lazy domains too, and the IOVA space stays reserved for
+ * new links.  The memory belongs to the CPU again afterwards.
+ *
+ * Unlinking more than is linked, or in contiguous mode a range that is
+ * not mapped, is a bug: it warns once and unmaps nothing.
+ *
+ * Context: Any context; does not sleep.
+ */
+void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
+		     size_t offset, size_t size, enum dma_data_direction dir,
+		     unsigned long attrs)
+{
+	if (WARN_ON_ONCE(!dma_iova_in_use(state) ||
+			 !dma_iova_range_ok(state, offset, size) ||
+			 size > state->linked))
+		return;
+
+	if (dma_iova_contiguous(state)) {
+		if (WARN_ON_ONCE(!iommu_dma_iova_is_linked(dev, state->addr,
+							   offset, size)))
+			return;
+		dma_iova_unlink_contiguous(dev, state, offset, size, dir,
+					   attrs, false);
+	} else {
+		dma_iova_unlink_pieces(dev, state, offset, size, attrs);
+	}
+	state->linked -= size;
+	trace_dma_iova_unlink(dev, offset, size);
+	dma_iova_count(dev, unlinks, 1);
+}
+EXPORT_SYMBOL_GPL(dma_iova_unlink);
+
+/* Release the space of a transfer whose links are all gone. */
+static void __dma_iova_free(struct device *dev, struct dma_iova_state *state)
+{
+	if (dma_iova_contiguous(state))
+		iommu_dma_iova_free(dev, state->addr, state->size);
+	memset(state, 0, sizeof(*state));
+	dma_iova_count(dev, frees, 1);
+}
+
+/* Unlink whatever a buggy caller left linked, so that nothing leaks. */
+static void dma_iova_unlink_leftovers(struct device *dev,
+				      struct dma_iova_state *state)
+{
+	if (dma_iova_contiguous(state))
+		iommu_dma_iova_unlink_all(dev, state->addr, state->size,
+					  state->flags & DMA_IOVA_BOUNCED);
+	else
+		dma_iova_unlink_pieces(dev, state, 0, state->size,
+				       DMA_ATTR_SKIP_CPU_SYNC);
+	state->linked = 0;
+}
+
+/**
+ * dma_iova_free() - release the DMA address space of a transfer
+ * @dev: device of the transfer
+ * @state: state set up by dma_iova_alloc(), with nothing linked
+ *
+ * Gives the IOVA range back to the allocator (through the flush queue in
+ * a lazy domain) and leaves @state holding nothing, ready for another
+ * dma_iova_alloc().  Freeing a transfer with ranges still linked is a bug:
+ * it warns once and unlinks them first, so nothing stays mapped.
+ * Freeing a state that holds nothing does nothing.
+ *
+ * Context: Any context; does not sleep.
+ */
+void dma_iova_free(struct device *dev, struct dma_iova_state *state)
+{
+	if (!dma_iova_in_use(state))
+		return;
+	if (WARN_ON_ONCE(state->linked || state->log))
+		dma_iova_unlink_leftovers(dev, state);
+	trace_dma_iova_free(dev, state->addr, state->size,
+			    dma_use_iova(state));
+	__dma_iova_free(dev, state);
+}
+EXPORT_SYMBOL_GPL(dma_iova_free);
+
+/**
+ * dma_iova_destroy() - unlink a transfer and release its address space
+ * @dev: device of the transfer
+ * @state: state set up by dma_iova_alloc()
+ * @mapped_len: bytes linked from offset 0, as given to dma_iova_link()
+ * @dir: direction the ranges were linked with
+ * @attrs: %DMA_ATTR_* flags, as for dma_iova_unlink()
+ *
+ * Equivalent to dma_iova_unlink() of [0, @mapped_len) followed by
+ * dma_iova_free(), with a single IOTLB invalidation: deferred to the flush
+ * queue in a lazy domain.  @mapped_len may be 0 (nothing was linked), and
+ * is what a failed dma_iova_link() loop had linked before it failed.
+ * Leaves @state holding nothing.
+ *
+ * Context: Any context; does not sleep.
+ */
+void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
+		      size_t mapped_len, enum dma_data_direction dir,
+		      unsigned long attrs)
+{
+	bool contiguous = dma_iova_contiguous(state);
+
+	if (!dma_iova_in_use(state))
+		return;
+
+	trace_dma_iova_destroy(dev, state->addr, mapped_len, contiguous);
+	if (WARN_ON_ONCE(mapped_len != state->linked ||
+			 (contiguous && mapped_len &&
+			  !iommu_dma_iova_is_linked(dev, state->addr, 0,
+						    mapped_len)))) {
+		/* Not what was linked: unlink what is, so nothing leaks. */
+		dma_iova_unlink_leftovers(dev, state);
+		mapped_len = 0;
+	}
+	if (!mapped_len) {
+		__dma_iova_free(dev, state);
+		return;
+	}
+
+	if (contiguous) {
+		/* One invalidation for the unmap, and the range goes with it. */
+		dma_iova_unlink_contiguous(dev, state, 0, mapped_len, dir,
+					   attrs, true);
+	} else {
+		dma_iova_unlink_pieces(dev, state, 0, mapped_len, attrs);
+		/* A piece straddling mapped_len was a bug: unmap it anyway. */
+		if (WARN_ON_ONCE(state->log))
+			dma_iova_unlink_leftovers(dev, state);
+	}
+	dma_iova_count(dev, unlinks, 1);
+	dma_iova_count(dev, frees, 1);
+	memset(state, 0, sizeof(*state));
+}
+EXPORT_SYMBOL_GPL(dma_iova_destroy);
+
+/* debugfs ----------------------------------------------------------- */
+
+#ifdef CONFIG_DEBUG_FS
+static int dma_iova_stats_show(struct seq_file *m, void *unused)
+{
+	struct dma_iova_dev_stats *ds;
+	unsigned long key;
+
+	seq_puts(m, "device allocs contiguous alloc_errors links link_bytes link_errors syncs unlinks frees logged\n");
+	xa_for_each(&dma_iova_stats_xa, key, ds) {
+		struct dma_iova_stats sum = {};
+		int cpu;
+
+		for_each_possible_cpu(cpu) {
+			struct dma_iova_stats *s = per_cpu_ptr(ds->stats, cpu);
+
+			sum.allocs += s->allocs;
+			sum.contiguous += s->contiguous;
+			sum.alloc_errors += s->alloc_errors;
+			sum.links += s->links;
+			sum.link_bytes += s->link_bytes;
+			sum.link_errors += s->link_errors;
+			sum.syncs += s->syncs;
+			sum.unlinks += s->unlinks;
+			sum.frees += s->frees;
+			sum.logged += s->logged;
+		}
+		seq_printf(m, "%s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
+			   ds->name, sum.allocs, sum.contiguous,
+			   sum.alloc_errors, sum.links, sum.link_bytes,
+			   sum.link_errors, sum.syncs, sum.unlinks, sum.frees,
+			   sum.logged);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dma_iova_stats);
+
+static int dma_iova_enable_get(void *data, u64 *val)
+{
+	*val = static_key_enabled(&dma_iova_stats_enabled);
+	return 0;
+}
+
+static int dma_iova_enable_set(void *data, u64 val)
+{
+	if (val)
+		static_branch_enable(&dma_iova_stats_enabled);
+	else
+		static_branch_disable(&dma_iova_stats_enabled);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dma_iova_enable_fops, dma_iova_enable_get,
+			 dma_iova_enable_set, "%llu\n");
+
+static int __init dma_iova_init(void)
+{
+	struct dentry *dir = debugfs_create_dir("dma_iova", NULL);
+
+	debugfs_create_file("stats", 0400, dir, NULL, &dma_iova_stats_fops);
+	debugfs_create_file("enable", 0600, dir, NULL, &dma_iova_enable_fops);
+	if (dma_iova_stats_param)
+		static_branch_enable(&dma_iova_stats_enabled);
+	return 0;
+}
+core_initcall(dma_iova_init);
+#endif /* CONFIG_DEBUG_FS */

@@ -1,0 +1,980 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the DMA IOVA API.
+ *
+ * The cases map memory for a real PCI device, QEMU's "edu" device, whose
+ * DMA engine copies between RAM and a 4 KiB buffer of its own, so that
+ * what is checked is what the device really moved.  Behind an IOMMU they
+ * also check what the IOMMU holds after each step.  Without the edu
+ * device they skip.
+ */
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/dma-direct.h>
+#include <linux/dma-iova.h>
+#include <linux/dma-mapping.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/iommu.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/pci.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/swiotlb.h>
+
+/* The edu device, QEMU docs/specs/edu.rst */
+#define EDU_VENDOR		0x1234
+#define EDU_DEVICE		0x11e8
+#define EDU_DMA_SRC		0x80
+#define EDU_DMA_DST		0x88
+#define EDU_DMA_COUNT		0x90
+#define EDU_DMA_CMD		0x98
+#define EDU_DMA_START		BIT(0)
+#define EDU_DMA_TO_RAM		BIT(1)
+#define EDU_BUF			0x40000
+/*
+ * The device's buffer is 4 KiB, but QEMU aborts on a DMA that reaches
+ * its last byte.  Chunks of 3 KiB stay clear of that and still cross
+ * page boundaries.
+ */
+#define EDU_XFER		3072
+
+/* Pages of a test buffer, each apart from the next in physical memory. */
+#define TEST_PAGES		8
+
+static struct pci_dev *edu_pdev;
+/* One DMA engine: the cases of the suite run one after the other. */
+static void __iomem *edu_regs;
+
+/**
+ * struct test_buf - a buffer of pages that are not physically contiguous
+ * @pages: the pages, in buffer order
+ * @spacers: pages allocated between them so they cannot be adjacent
+ */
+struct test_buf {
+	struct page *pages[TEST_PAGES];
+	struct page *spacers[TEST_PAGES];
+};
+
+/**
+ * struct test_map - a transfer mapped from a test_buf
+ * @state: the API's state
+ * @addr: DMA address of each linked range, as dma_iova_link() gave it
+ * @len: length of each linked range
+ * @nr: ranges linked
+ * @mapped: bytes linked from offset 0
+ */
+struct test_map {
+	struct dma_iova_state state;
+	dma_addr_t addr[TEST_PAGES + 1];
+	size_t len[TEST_PAGES + 1];
+	unsigned int nr;
+	size_t mapped;
+};
+
+static struct device *test_dev(struct kunit *test)
+{
+	return test->priv;
+}
+
+static void test_buf_free(void *data)
+{
+	struct test_buf *buf = data;
+	int i;
+
+	for (i = 0; i < TEST_PAGES; i++) {
+		if (buf->pages[i])
+			__free_page(buf->pages[i]);
+		if (buf->spacers[i])
+			__free_page(buf->spacers[i]);
+	}
+}
+
+static struct test_buf *test_buf_alloc(struct kunit *test)
+{
+	struct test_buf *buf = kunit_kzalloc(test, sizeof(*buf), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_buf_free,
+							 buf), 0);
+	for (i = 0; i < TEST_PAGES; i++) {
+		buf->pages[i] = alloc_page(GFP_KERNEL);
+		buf->spacers[i] = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, buf->pages[i]);
+		KUNIT_ASSERT_NOT_NULL(test, buf->spacers[i]);
+	}
+	for (i = 1; i < TEST_PAGES; i++)
+		KUNIT_ASSERT_NE_MSG(test, page_to_pfn(buf->pages[i]),
+				    page_to_pfn(buf->pages[i - 1]) + 1,
+				    "pages %d and %d are contiguous", i - 1, i);
+	return buf;
+}
+
+static phys_addr_t test_buf_phys(struct test_buf *buf, size_t off)
+{
+	return page_to_phys(buf->pages[off >> PAGE_SHIFT]) + offset_in_page(off);
+}
+
+/* The byte at @off of a buffer filled with @seed. */
+static u8 test_pattern(u8 seed, size_t off)
+{
+	return seed + off * 13 + (off >> 8) + (off >> PAGE_SHIFT) * 7;
+}
+
+static void test_buf_fill(struct test_buf *buf, u8 seed)
+{
+	size_t off;
+
+	for (off = 0; off < TEST_PAGES * PAGE_SIZE; off++)
+		((u8 *)page_address(buf->pages[off >> PAGE_SHIFT]))
+			[offset_in_page(off)] = test_pattern(seed, off);
+}
+
+static u8 test_buf_byte(struct test_buf *buf, size_t off)
+{
+	return ((u8 *)page_address(buf->pages[off >> PAGE_SHIFT]))
+		[offset_in_page(off)];
+}
+
+/*
+ * Map [start, start + size) of @buf as one transfer, one link per page
+ * piece, and sync it.
+ */
+static int test_map(struct device *dev, struct test_map *map,
+		    struct test_buf *buf, size_t start, size_t size,
+		    enum dma_data_direction dir)
+{
+	size_t off = start;
+	int ret;
+
+	memset(map, 0, sizeof(*map));
+	ret = dma_iova_alloc(dev, &map->state, test_buf_phys(buf, start),
+			     size);
+	if (ret)
+		return ret;
+	while (off < start + size) {
+		size_t len = min(start + size - off,
+				 PAGE_SIZE - offset_in_page(off));
+
+		ret = dma_iova_link(dev, &map->state, test_buf_phys(buf, off),
+				    off - start, len, dir, 0,
+				    &map->addr[map->nr]);
+		if (ret)
+			goto out_destroy;
+		map->len[map->nr++] = len;
+		map->mapped += len;
+		off += len;
+	}
+	ret = dma_iova_sync(dev, &map->state, 0, size);
+	if (ret)
+		goto out_destroy;
+	return 0;
+
+out_destroy:
+	dma_iova_destroy(dev, &map->state, map->mapped, dir, 0);
+	return ret;
+}
+
+/* Ranges whose DMA addresses are adjacent merge, as a driver merges them. */
+static unsigned int test_map_segments(struct test_map *map)
+{
+	unsigned int i, segs = map->nr ? 1 : 0;
+
+	for (i = 1; i < map->nr; i++)
+		if (map->addr[i] != map->addr[i - 1] + map->len[i - 1])
+			segs++;
+	return segs;
+}
+
+/* Granules of [addr, addr + size) that the device's IOMMU domain maps. */
+static unsigned int test_iommu_mapped(struct device *dev, dma_addr_t addr,
+				      size_t size)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	dma_addr_t iova;
+	unsigned int n = 0;
+
+	for (iova = ALIGN_DOWN(addr, PAGE_SIZE); iova < addr + size;
+	     iova += PAGE_SIZE)
+		if (iommu_iova_to_phys(domain, iova))
+			n++;
+	return n;
+}
+
+/* Run one edu DMA of @len bytes between @ram and the edu buffer. */
+static int edu_dma(dma_addr_t ram, u32 edu_off, u32 len, bool to_ram)
+{
+	int i;
+
+	writeq(to_ram ? EDU_BUF + edu_off : ram, edu_regs + EDU_DMA_SRC);
+	writeq(to_ram ? ram : EDU_BUF + edu_off, edu_regs + EDU_DMA_DST);
+	writeq(len, edu_regs + EDU_DMA_COUNT);
+	writeq(EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0),
+	       edu_regs + EDU_DMA_CMD);
+	/* The device runs a DMA about 100 ms after it is started. */
+	for (i = 0; i < 300; i++) {
+		if (!(readq(edu_regs + EDU_DMA_CMD) & EDU_DMA_START))
+			return 0;
+		msleep(10);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * Move [off, off + len) of a mapped transfer to or from the start of the
+ * edu buffer: one DMA per run of ranges that are adjacent in DMA space,
+ * as a driver builds one descriptor per such run.  Returns the number of
+ * DMAs, or an error.
+ */
+static int edu_dma_map(struct test_map *map, size_t off, size_t len,
+		       bool to_ram)
+{
+	size_t pos = 0, edu_off = 0, seg_len = 0;
+	dma_addr_t seg_addr = 0;
+	unsigned int i;
+	int ret, dmas = 0;
+
+	for (i = 0; i < map->nr; pos += map->len[i++]) {
+		size_t lo = max(off, pos);
+		size_t hi = min(off + len, pos + map->len[i]);
+		dma_addr_t addr = map->addr[i] + (lo - pos);
+
+		if (lo >= hi)
+			continue;
+		if (seg_len && seg_addr + seg_len == addr) {
+			seg_len += hi - lo;
+			continue;
+		}
+		if (seg_len) {
+			ret = edu_dma(seg_addr, edu_off, seg_len, to_ram);
+			if (ret)
+				return ret;
+			edu_off += seg_len;
+			dmas++;
+		}
+		seg_addr = addr;
+		seg_len = hi - lo;
+	}
+	if (seg_len) {
+		ret = edu_dma(seg_addr, edu_off, seg_len, to_ram);
+		if (ret)
+			return ret;
+		dmas++;
+	}
+	return dmas;
+}
+
+static void test_unset_untrusted(void *data)
+{
+	to_pci_dev(data)->untrusted = false;
+}
+
+/* Nothing of the transfer may stay mapped once it is torn down. */
+static void test_expect_unmapped(struct kunit *test, dma_addr_t addr,
+				 size_t size)
+{
+	if (addr)
+		KUNIT_EXPECT_EQ_MSG(test, test_iommu_mapped(test_dev(test),
+							    addr, size), 0,
+				    "IOMMU still maps part of [%pad, +%zu)",
+				    &addr, size);
+}
+
+/* Each case ---------------------------------------------------------- */
+
+/**
+ * struct alloc_case - a dma_iova_alloc() call and what it must return
+ * @name: what the case tries
+ * @offset: offset of the transfer's first byte in its page
+ * @size: size of the transfer
+ * @err: expected return value
+ */
+struct alloc_case {
+	const char *name;
+	size_t offset;
+	size_t size;
+	int err;
+};
+
+static const struct alloc_case alloc_cases[] = {
+	{ .name = "zero size", .size = 0, .err = -EINVAL },
+	{ .name = "size overflows", .size = SIZE_MAX, .err = -EINVAL },
+	{ .name = "one byte", .size = 1, .err = 0 },
+	{ .name = "unaligned start", .offset = 100, .size = 3 * PAGE_SIZE },
+	{ .name = "whole pages", .size = TEST_PAGES * PAGE_SIZE },
+};
+KUNIT_ARRAY_PARAM_DESC(alloc, alloc_cases, name);
+
+/* dma_iova_alloc() returns what each case expects, and a failure leaves
+ * the state holding nothing.
+ */
+static void dma_iova_test_alloc(struct kunit *test)
+{
+	const struct alloc_case *c = test->param_value;
+	struct test_buf *buf = test_buf_alloc(test);
+	struct dma_iova_state state = {};
+	int ret;
+
+	ret = dma_iova_alloc(test_dev(test), &state,
+			     test_buf_phys(buf, c->offset), c->size);
+	KUNIT_EXPECT_EQ(test, ret, c->err);
+	if (ret) {
+		KUNIT_EXPECT_EQ(test, state.flags, 0);
+		KUNIT_EXPECT_EQ(test, state.size, 0);
+		KUNIT_EXPECT_FALSE(test, dma_use_iova(&state));
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, state.size, c->size);
+	if (dma_use_iova(&state)) {
+		KUNIT_EXPECT_EQ(test, state.addr & ~PAGE_MASK,
+				c->offset & ~PAGE_MASK);
+		KUNIT_EXPECT_EQ(test, test_iommu_mapped(test_dev(test),
+							state.addr, c->size),
+				0);
+	}
+	dma_iova_free(test_dev(test), &state);
+	KUNIT_EXPECT_EQ(test, state.flags, 0);
+}
+
+/* A state that holds a transfer cannot be allocated again. */
+static void dma_iova_test_alloc_busy(struct kunit *test)
+{
+	struct test_buf *buf = test_buf_alloc(test);
+	struct dma_iova_state state = {};
+	struct dma_iova_state before;
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(test_dev(test), &state,
+					     test_buf_phys(buf, 0), PAGE_SIZE),
+			0);
+	before = state;
+	KUNIT_EXPECT_EQ(test, dma_iova_alloc(test_dev(test), &state,
+					     test_buf_phys(buf, 0), PAGE_SIZE),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, state.addr, before.addr);
+	KUNIT_EXPECT_EQ(test, state.size, before.size);
+	KUNIT_EXPECT_EQ(test, state.flags, before.flags);
+	dma_iova_destroy(test_dev(test), &state, 0, DMA_TO_DEVICE, 0);
+}
+
+/**
+ * struct link_case - a bad dma_iova_link() on a two-page transfer
+ * @name: what the case tries
+ * @pre_offset: offset of a page linked first, or -1 for none
+ * @buf_off: offset in the buffer of the range to link
+ * @offset: offset in the transfer to link it at
+ * @size: size of the range
+ * @contiguous_only: the check needs an IOMMU granule (contiguous mode)
+ * @err: expected error
+ */
+struct link_case {
+	const char *name;
+	long pre_offset;
+	size_t buf_off;
+	size_t offset;
+	size_t size;
+	bool contiguous_only;
+	int err;
+};
+
+static const struct link_case link_cases[] = {
+	{ "zero size", -1, 0, 0, 0, false, -EINVAL },
+	{ "offset past the end", -1, 0, 2 * PAGE_SIZE, 1, false, -EINVAL },
+	{ "range past the end", -1, 0, PAGE_SIZE, PAGE_SIZE + 1, false,
+	  -EINVAL },
+	{ "offset overflows", -1, 0, SIZE_MAX, 2, false, -EINVAL },
+	{ "unaligned middle start", -1, PAGE_SIZE + 8, PAGE_SIZE + 8, 64,
+	  true, -EINVAL },
+	{ "unaligned end before the last", -1, 0, 0, PAGE_SIZE - 8, true,
+	  -EINVAL },
+	{ "IOVA and memory offsets differ", -1, 8, 0, PAGE_SIZE - 8, true,
+	  -EINVAL },
+	{ "overlap", PAGE_SIZE, PAGE_SIZE, PAGE_SIZE, PAGE_SIZE, true,
+	  -EEXIST },
+};
+KUNIT_ARRAY_PARAM_DESC(link, link_cases, name);
+
+/* A bad link fails with the exact error and maps nothing. */
+static void dma_iova_test_link_errors(struct kunit *test)
+{
+	const struct link_case *c = test->param_value;
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state = {};
+	size_t pre = c->pre_offset >= 0 ? PAGE_SIZE : 0;
+	dma_addr_t addr = 0;
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
+					     2 * PAGE_SIZE), 0);
+	if (c->contiguous_only && !dma_use_iova(&state)) {
+		dma_iova_free(dev, &state);
+		kunit_skip(test, "needs an IOMMU (contiguous mode)");
+	}
+	if (pre)
+		KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state,
+				test_buf_phys(buf, c->pre_offset),
+				c->pre_offset, PAGE_SIZE, DMA_TO_DEVICE, 0,
+				&addr), 0);
+
+	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state,
+					    test_buf_phys(buf, c->buf_off),
+					    c->offset, c->size, DMA_TO_DEVICE,
+					    0, &addr), c->err);
+	KUNIT_EXPECT_EQ(test, state.linked, pre);
+	if (dma_use_iova(&state))
+		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, state.addr,
+							2 * PAGE_SIZE),
+				pre ? 1 : 0);
+	if (pre)
+		dma_iova_unlink(dev, &state, c->pre_offset, PAGE_SIZE,
+				DMA_TO_DEVICE, 0);
+	dma_iova_destroy(dev, &state, 0, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_EQ(test, state.flags, 0);
+}
+
+/* A state left by a failed alloc, or torn down, links nothing. */
+static void dma_iova_test_stale_state(struct kunit *test)
+{
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state = {};
+	dma_addr_t addr = 0, base;
+
+	KUNIT_EXPECT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
+					     0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state, test_buf_phys(buf, 0),
+					    0, PAGE_SIZE, DMA_TO_DEVICE, 0,
+					    &addr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dma_iova_sync(dev, &state, 0, PAGE_SIZE),
+			-EINVAL);
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
+					     PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state, test_buf_phys(buf, 0),
+					    0, PAGE_SIZE, DMA_TO_DEVICE, 0,
+					    &addr), 0);
+	base = state.addr;
+	dma_iova_destroy(dev, &state, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	test_expect_unmapped(test, base, PAGE_SIZE);
+
+	/* the old state must not reach the released range */
+	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state, test_buf_phys(buf, 0),
+					    0, PAGE_SIZE, DMA_TO_DEVICE, 0,
+					    &addr), -EINVAL);
+	test_expect_unmapped(test, base, PAGE_SIZE);
+	/* a second destroy or free does nothing */
+	dma_iova_destroy(dev, &state, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	dma_iova_free(dev, &state);
+
+	/* and the state can carry a new transfer */
+	KUNIT_EXPECT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
+					     PAGE_SIZE), 0);
+	dma_iova_free(dev, &state);
+}
+
+/* A link failing part-way, then destroy: nothing stays mapped. */
+static void dma_iova_test_partial_link_destroy(struct kunit *test)
+{
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state = {};
+	size_t size = 4 * PAGE_SIZE, off;
+	dma_addr_t addr, base;
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
+					     size), 0);
+	for (off = 0; off < 3 * PAGE_SIZE; off += PAGE_SIZE)
+		KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state,
+				test_buf_phys(buf, off), off, PAGE_SIZE,
+				DMA_TO_DEVICE, 0, &addr), 0);
+	/* the fourth range is too long for the transfer */
+	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state,
+					    test_buf_phys(buf, off), off,
+					    2 * PAGE_SIZE, DMA_TO_DEVICE, 0,
+					    &addr), -EINVAL);
+	base = state.addr;
+	if (dma_use_iova(&state))
+		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, base, size), 3);
+	dma_iova_destroy(dev, &state, off, DMA_TO_DEVICE, 0);
+	test_expect_unmapped(test, base, size);
+	KUNIT_EXPECT_NULL(test, state.log);
+	KUNIT_EXPECT_EQ(test, state.flags, 0);
+}
+
+/* An unlink at a non-zero offset unmaps exactly its granules. */
+static void dma_iova_test_unlink_offset(struct kunit *test)
+{
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state = {};
+	size_t size = 4 * PAGE_SIZE, off;
+	dma_addr_t addr;
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
+					     size), 0);
+	for (off = 0; off < size; off += PAGE_SIZE)
+		KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state,
+				test_buf_phys(buf, off), off, PAGE_SIZE,
+				DMA_BIDIRECTIONAL, 0, &addr), 0);
+	dma_iova_unlink(dev, &state, PAGE_SIZE, 2 * PAGE_SIZE,
+			DMA_BIDIRECTIONAL, 0);
+	KUNIT_EXPECT_EQ(test, state.linked, 2 * PAGE_SIZE);
+	if (dma_use_iova(&state)) {
+		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, state.addr,
+							PAGE_SIZE), 1);
+		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev,
+				state.addr + PAGE_SIZE, 2 * PAGE_SIZE), 0);
+		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev,
+				state.addr + 3 * PAGE_SIZE, PAGE_SIZE), 1);
+		/* the range stays reserved: relink the middle */
+		KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state,
+				test_buf_phys(buf, 2 * PAGE_SIZE),
+				PAGE_SIZE, PAGE_SIZE, DMA_BIDIRECTIONAL, 0,
+				&addr), 0);
+		KUNIT_EXPECT_EQ(test, addr, state.addr + PAGE_SIZE);
+		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(
+				iommu_get_domain_for_dev(dev), addr),
+				test_buf_phys(buf, 2 * PAGE_SIZE));
+		dma_iova_unlink(dev, &state, PAGE_SIZE, PAGE_SIZE,
+				DMA_BIDIRECTIONAL, 0);
+	}
+	dma_iova_unlink(dev, &state, 3 * PAGE_SIZE, PAGE_SIZE,
+			DMA_BIDIRECTIONAL, 0);
+	addr = state.addr;
+	dma_iova_destroy(dev, &state, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	test_expect_unmapped(test, addr, size);
+	KUNIT_EXPECT_EQ(test, state.flags, 0);
+}
+
+/* Freeing a transfer with links left unlinks them: nothing leaks. */
+static void dma_iova_test_free_with_links(struct kunit *test)
+{
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state = {};
+	dma_addr_t addr, base;
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
+					     2 * PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state, test_buf_phys(buf, 0),
+					    0, PAGE_SIZE, DMA_TO_DEVICE, 0,
+					    &addr), 0);
+	base = state.addr;
+	dma_iova_free(dev, &state);
+	test_expect_unmapped(test, base, 2 * PAGE_SIZE);
+	KUNIT_EXPECT_NULL(test, state.log);
+	KUNIT_EXPECT_EQ(test, state.flags, 0);
+}
+
+/* Unlinking what was never linked changes nothing. */
+static void dma_iova_test_unlink_unlinked(struct kunit *test)
+{
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state = {};
+	dma_addr_t addr;
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
+					     2 * PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state, test_buf_phys(buf, 0),
+					    0, PAGE_SIZE, DMA_TO_DEVICE, 0,
+					    &addr), 0);
+	if (!dma_use_iova(&state)) {
+		dma_iova_destroy(dev, &state, PAGE_SIZE, DMA_TO_DEVICE, 0);
+		kunit_skip(test, "needs an IOMMU (contiguous mode)");
+	}
+	dma_iova_unlink(dev, &state, PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_EQ(test, state.linked, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, state.addr, PAGE_SIZE), 1);
+	addr = state.addr;
+	dma_iova_destroy(dev, &state, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	test_expect_unmapped(test, addr, 2 * PAGE_SIZE);
+}
+
+/**
+ * struct dma_case - a transfer the edu device moves through the API
+ * @name: its layout
+ * @start: offset of the transfer in the test buffer
+ * @size: its size
+ */
+struct dma_case {
+	const char *name;
+	size_t start;
+	size_t size;
+};
+
+static const struct dma_case dma_cases[] = {
+	{ "8 whole pages", 0, TEST_PAGES * PAGE_SIZE },
+	{ "unaligned head and tail", 100, 5 * PAGE_SIZE - 400 },
+	{ "head only", 3000, PAGE_SIZE + 1096 },
+	{ "within one page", 1000, 1000 },
+};
+KUNIT_ARRAY_PARAM_DESC(dma, dma_cases, name);
+
+/*
+ * The device reads a scattered buffer through the mapping into its own
+ * buffer and writes it back into a second scattered buffer: compare.
+ * Behind an IOMMU each 4 KiB chunk, even one across pages that are apart
+ * in memory, takes one DMA.
+ */
+static void dma_iova_test_device_copy(struct kunit *test)
+{
+	const struct dma_case *c = test->param_value;
+	struct test_buf *src = test_buf_alloc(test);
+	struct test_buf *dst = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct test_map in, out;
+	size_t off, bad = 0;
+	dma_addr_t in_base, out_base;
+	unsigned int i;
+
+	test_buf_fill(src, 0x11);
+	test_buf_fill(dst, 0xa5);
+	KUNIT_ASSERT_EQ(test, test_map(dev, &in, src, c->start, c->size,
+				       DMA_TO_DEVICE), 0);
+	if (test_map(dev, &out, dst, c->start, c->size, DMA_FROM_DEVICE)) {
+		dma_iova_destroy(dev, &in.state, in.mapped, DMA_TO_DEVICE, 0);
+		KUNIT_FAIL(test, "mapping the destination failed");
+		return;
+	}
+	in_base = in.state.addr;
+	out_base = out.state.addr;
+
+	if (dma_use_iova(&in.state)) {
+		KUNIT_EXPECT_EQ(test, test_map_segments(&in), 1);
+		for (i = 0, off = 0; i < in.nr; off += in.len[i++])
+			KUNIT_EXPECT_EQ(test, in.addr[i], in.state.addr + off);
+		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, in.state.addr,
+							c->size), in.nr);
+	} else {
+		/* Teardown must be able to find every bounce buffer. */
+		for (i = 0; i < in.nr; i++)
+			if (swiotlb_find_pool(dev, dma_to_phys(dev, in.addr[i])))
+				KUNIT_EXPECT_NOT_NULL(test, in.state.log);
+	}
+
+	for (off = 0; off < c->size; off += EDU_XFER) {
+		size_t len = min_t(size_t, EDU_XFER, c->size - off);
+		int dmas = edu_dma_map(&in, off, len, false);
+
+		KUNIT_EXPECT_GT(test, dmas, 0);
+		if (dma_use_iova(&in.state))
+			KUNIT_EXPECT_EQ(test, dmas, 1);
+		KUNIT_EXPECT_GT(test, edu_dma_map(&out, off, len, true), 0);
+	}
+
+	dma_iova_destroy(dev, &out.state, out.mapped, DMA_FROM_DEVICE, 0);
+	dma_iova_destroy(dev, &in.state, in.mapped, DMA_TO_DEVICE, 0);
+	test_expect_unmapped(test, in_base, c->size);
+	test_expect_unmapped(test, out_base, c->size);
+
+	/* The transfer's bytes came from src, the others are untouched. */
+	for (off = 0; off < TEST_PAGES * PAGE_SIZE; off++) {
+		bool inside = off >= c->start && off < c->start + c->size;
+
+		if (test_buf_byte(dst, off) !=
+		    test_pattern(inside ? 0x11 : 0xa5, off))
+			bad++;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "%zu bytes differ", bad);
+}
+
+/*
+ * With a small DMA mask the addresses stay below it: IOVA comes from
+ * below the mask, dma-direct bounces or fails cleanly.
+ */
+static void dma_iova_test_small_mask(struct kunit *test)
+{
+	struct test_buf *src = test_buf_alloc(test);
+	struct test_buf *dst = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	u64 mask = DMA_BIT_MASK(28);
+	struct test_map in, out;
+	size_t size = 2 * PAGE_SIZE;
+	unsigned int i;
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, mask), 0);
+	test_buf_fill(src, 0x42);
+	ret = test_map(dev, &in, src, 0, size, DMA_TO_DEVICE);
+	if (ret) {
+		KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+		kunit_skip(test, "no memory below the mask to bounce through");
+	}
+	for (i = 0; i < in.nr; i++)
+		KUNIT_EXPECT_LE(test, in.addr[i] + in.len[i] - 1, mask);
+	KUNIT_ASSERT_EQ(test, test_map(dev, &out, dst, 0, size,
+				       DMA_FROM_DEVICE), 0);
+	KUNIT_EXPECT_GT(test, edu_dma_map(&in, 0, EDU_XFER, false), 0);
+	KUNIT_EXPECT_GT(test, edu_dma_map(&out, 0, EDU_XFER, true), 0);
+	dma_iova_destroy(dev, &out.state, out.mapped, DMA_FROM_DEVICE, 0);
+	dma_iova_destroy(dev, &in.state, in.mapped, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_EQ(test, memcmp(page_address(dst->pages[0]),
+				     page_address(src->pages[0]), EDU_XFER), 0);
+}
+
+/*
+ * An untrusted device sees its partial head and tail granules through
+ * zeroed bounce buffers, and its data through them both ways.
+ */
+static void dma_iova_test_untrusted(struct kunit *test)
+{
+	struct test_buf *src = test_buf_alloc(test);
+	struct test_buf *dst = test_buf_alloc(test);
+	struct test_buf *probe = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct iommu_domain *domain;
+	size_t start = 100, size = 3 * PAGE_SIZE - 300, off, bad = 0;
+	struct test_map in, out, pin;
+	phys_addr_t phys;
+	u8 *p;
+
+	if (!iommu_get_domain_for_dev(dev) ||
+	    !iommu_is_dma_domain(iommu_get_domain_for_dev(dev)))
+		kunit_skip(test, "needs the device in an IOMMU DMA domain");
+	if (!is_swiotlb_active(dev))
+		kunit_skip(test, "needs swiotlb (boot with swiotlb=force)");
+	domain = iommu_get_domain_for_dev(dev);
+	edu_pdev->untrusted = true;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+			test_unset_untrusted, edu_pdev), 0);
+
+	test_buf_fill(src, 0x33);
+	test_buf_fill(dst, 0x77);
+	KUNIT_ASSERT_EQ(test, test_map(dev, &in, src, start, size,
+				       DMA_TO_DEVICE), 0);
+	KUNIT_ASSERT_TRUE(test, dma_use_iova(&in.state));
+	/* head and tail granules bounce, the middle one is the page itself */
+	phys = iommu_iova_to_phys(domain, ALIGN_DOWN(in.state.addr, PAGE_SIZE));
+	KUNIT_EXPECT_NOT_NULL(test, swiotlb_find_pool(dev, phys));
+	phys = iommu_iova_to_phys(domain, in.state.addr - start + PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, phys, test_buf_phys(src, PAGE_SIZE));
+	phys = iommu_iova_to_phys(domain, in.state.addr + size - 1);
+	KUNIT_EXPECT_NOT_NULL(test, swiotlb_find_pool(dev, phys));
+
+	/* The whole head granule as the device sees it: zeros, then data. */
+	KUNIT_ASSERT_EQ(test, edu_dma(in.state.addr - start, 0, EDU_XFER,
+				      false), 0);
+	KUNIT_ASSERT_EQ(test, test_map(dev, &pin, probe, 0, PAGE_SIZE,
+				       DMA_FROM_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, edu_dma(pin.addr[0], 0, EDU_XFER, true), 0);
+	dma_iova_destroy(dev, &pin.state, pin.mapped, DMA_FROM_DEVICE, 0);
+	p = page_address(probe->pages[0]);
+	for (off = 0; off < start; off++)
+		KUNIT_EXPECT_EQ_MSG(test, p[off], 0, "padding byte %zu", off);
+	KUNIT_EXPECT_EQ(test, memcmp(p + start,
+				     page_address(src->pages[0]) + start,
+				     EDU_XFER - start), 0);
+
+	/* Device to memory: only the transfer's bytes change. */
+	KUNIT_ASSERT_EQ(test, test_map(dev, &out, dst, start, size,
+				       DMA_FROM_DEVICE), 0);
+	for (off = 0; off < size; off += EDU_XFER) {
+		size_t len = min_t(size_t, EDU_XFER, size - off);
+
+		KUNIT_EXPECT_EQ(test, edu_dma_map(&in, off, len, false), 1);
+		KUNIT_EXPECT_EQ(test, edu_dma_map(&out, off, len, true), 1);
+	}
+	dma_iova_destroy(dev, &out.state, out.mapped, DMA_FROM_DEVICE, 0);
+	dma_iova_destroy(dev, &in.state, in.mapped, DMA_TO_DEVICE, 0);
+
+	/* Bounced fragments went back to their place, and nothing else. */
+	for (off = 0; off < TEST_PAGES * PAGE_SIZE; off++) {
+		bool inside = off >= start && off < start + size;
+
+		if (test_buf_byte(dst, off) !=
+		    test_pattern(inside ? 0x33 : 0x77, off))
+			bad++;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "%zu bytes differ", bad);
+}
+
+/**
+ * struct stress_ctx - one thread of the concurrency case
+ * @dev: device to map for
+ * @buf: its buffer
+ * @errors: failures it saw
+ * @first_err: what the first failure returned
+ * @last_addr: DMA address of its last transfer in contiguous mode
+ * @last_size: size of its last transfer
+ * @done: signalled when it ends
+ */
+struct stress_ctx {
+	struct device *dev;
+	struct test_buf *buf;
+	int errors;
+	int first_err;
+	dma_addr_t last_addr;
+	size_t last_size;
+	struct completion done;
+};
+
+static int dma_iova_stress_thread(void *data)
+{
+	struct stress_ctx *ctx = data;
+	struct test_map map;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		size_t start = get_random_u32_below(PAGE_SIZE);
+		size_t size = 1 + get_random_u32_below(TEST_PAGES * PAGE_SIZE -
+						       start - 1);
+
+		int ret = test_map(ctx->dev, &map, ctx->buf, start, size,
+				   DMA_BIDIRECTIONAL);
+
+		if (ret) {
+			if (!ctx->errors++)
+				ctx->first_err = ret;
+			continue;
+		}
+		ctx->last_addr = map.state.addr;
+		ctx->last_size = size;
+		if (map.nr > 1 && (i & 1)) {
+			/* unlink the tail ranges first, then destroy */
+			size_t tail = map.mapped - map.len[0];
+
+			dma_iova_unlink(ctx->dev, &map.state, map.len[0], tail,
+					DMA_BIDIRECTIONAL, 0);
+			map.mapped -= tail;
+		}
+		dma_iova_destroy(ctx->dev, &map.state, map.mapped,
+				 DMA_BIDIRECTIONAL, 0);
+		if ((map.state.flags || map.state.log) && !ctx->errors++)
+			ctx->first_err = -EBADE;
+		cond_resched();
+	}
+	complete(&ctx->done);
+	return 0;
+}
+
+/* Several threads map and unmap on one device at once. */
+static void dma_iova_test_concurrency(struct kunit *test)
+{
+	struct stress_ctx ctx[4];
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ctx); i++) {
+		ctx[i].dev = test_dev(test);
+		ctx[i].buf = test_buf_alloc(test);
+		ctx[i].errors = 0;
+		ctx[i].first_err = 0;
+		ctx[i].last_addr = 0;
+		init_completion(&ctx[i].done);
+	}
+	for (i = 0; i < ARRAY_SIZE(ctx); i++)
+		KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(dma_iova_stress_thread,
+							     &ctx[i],
+							     "dma_iova_stress/%d",
+							     i)));
+	for (i = 0; i < ARRAY_SIZE(ctx); i++) {
+		wait_for_completion(&ctx[i].done);
+		KUNIT_EXPECT_EQ_MSG(test, ctx[i].errors, 0,
+				    "thread %d, first error %d", i,
+				    ctx[i].first_err);
+	}
+	/* All done: the last range of each thread must be unmapped. */
+	for (i = 0; i < ARRAY_SIZE(ctx); i++)
+		test_expect_unmapped(test, ctx[i].last_addr, ctx[i].last_size);
+}
+
+/* A device that cannot DMA (no DMA mask, as RDMA's virtual devices). */
+static void dma_iova_test_no_dma_mask(struct kunit *test)
+{
+	struct device *dev = kunit_device_register(test, "dma_iova_virt");
+	struct test_buf *buf = test_buf_alloc(test);
+	struct dma_iova_state state = {};
+	dma_addr_t addr;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
+	/* what a virtual-DMA device looks like to the DMA layer */
+	dev->dma_mask = NULL;
+	KUNIT_EXPECT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
+					     PAGE_SIZE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state, test_buf_phys(buf, 0),
+					    0, PAGE_SIZE, DMA_TO_DEVICE, 0,
+					    &addr), -EINVAL);
+	dma_iova_destroy(dev, &state, 0, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_EQ(test, state.flags, 0);
+}
+
+static int dma_iova_test_init(struct kunit *test)
+{
+	if (!edu_pdev)
+		kunit_skip(test, "no QEMU edu PCI device (-device edu)");
+	test->priv = &edu_pdev->dev;
+	return dma_set_mask_and_coherent(&edu_pdev->dev, DMA_BIT_MASK(64));
+}
+
+static struct kunit_case dma_iova_test_cases[] = {
+	KUNIT_CASE_PARAM(dma_iova_test_alloc, alloc_gen_params),
+	KUNIT_CASE(dma_iova_test_alloc_busy),
+	KUNIT_CASE_PARAM(dma_iova_test_link_errors, link_gen_params),
+	KUNIT_CASE(dma_iova_test_stale_state),
+	KUNIT_CASE(dma_iova_test_partial_link_destroy),
+	KUNIT_CASE(dma_iova_test_unlink_offset),
+	KUNIT_CASE(dma_iova_test_free_with_links),
+	KUNIT_CASE(dma_iova_test_unlink_unlinked),
+	KUNIT_CASE_PARAM(dma_iova_test_device_copy, dma_gen_params),
+	KUNIT_CASE(dma_iova_test_small_mask),
+	KUNIT_CASE(dma_iova_test_untrusted),
+	KUNIT_CASE_SLOW(dma_iova_test_concurrency),
+	KUNIT_CASE(dma_iova_test_no_dma_mask),
+	{}
+};
+
+static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	int ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	edu_regs = pcim_iomap(pdev, 0, 0);
+	if (!edu_regs)
+		return -ENOMEM;
+	pci_set_master(pdev);
+	edu_pdev = pdev;
+	return 0;
+}
+
+static void edu_remove(struct pci_dev *pdev)
+{
+	edu_pdev = NULL;
+}
+
+static const struct pci_device_id edu_ids[] = {
+	{ PCI_DEVICE(EDU_VENDOR, EDU_DEVICE) },
+	{}
+};
+
+static struct pci_driver edu_driver = {
+	.name = "dma_iova_kunit_edu",
+	.id_table = edu_ids,
+	.probe = edu_probe,
+	.remove = edu_remove,
+};
+
+static int dma_iova_suite_init(struct kunit_suite *suite)
+{
+	return pci_register_driver(&edu_driver);
+}
+
+static void dma_iova_suite_exit(struct kunit_suite *suite)
+{
+	pci_unregister_driver(&edu_driver);
+}
+
+static struct kunit_suite dma_iova_test_suite = {
+	.name = "dma_iova",
+	.suite_init = dma_iova_suite_init,
+	.suite_exit = dma_iova_suite_exit,
+	.init = dma_iova_test_init,
+	.test_cases = dma_iova_test_cases,
+};
+kunit_test_suite(dma_iova_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the DMA IOVA API");
+MODULE_LICENSE("GPL");
