@@ -6,6 +6,7 @@
 #ifndef _LINUX_DMA_IOVA_H
 #define _LINUX_DMA_IOVA_H
 
+#include <linux/bits.h>
 #include <linux/dma-direction.h>
 #include <linux/types.h>
 
@@ -13,9 +14,9 @@ struct device;
 struct dma_iova_log;
 
 /* Bits of dma_iova_state.flags; private to kernel/dma/iova.c. */
-#define DMA_IOVA_IN_USE		(1U << 0)	/* holds a transfer */
-#define DMA_IOVA_CONTIGUOUS	(1U << 1)	/* one IOVA range */
-#define DMA_IOVA_BOUNCED	(1U << 2)	/* a granule went to swiotlb */
+#define DMA_IOVA_IN_USE		BIT(0)	/* holds a transfer */
+#define DMA_IOVA_CONTIGUOUS	BIT(1)	/* one IOVA range */
+#define DMA_IOVA_BOUNCED	BIT(2)	/* a granule went to swiotlb */
 
 /**
  * struct dma_iova_state - DMA mapping of one transfer

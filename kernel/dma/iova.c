@@ -61,30 +61,24 @@ struct dma_iova_log {
 	struct dma_iova_piece pieces[DMA_IOVA_LOG_PIECES];
 };
 
-/**
- * struct dma_iova_stats - per-device counters shown in debugfs
- * @allocs: transfers set up by dma_iova_alloc()
- * @contiguous: of those, mapped as one IOVA range
- * @alloc_errors: dma_iova_alloc() calls that failed
- * @links: successful dma_iova_link() calls
- * @link_bytes: bytes they linked
- * @link_errors: dma_iova_link() calls that failed
- * @syncs: dma_iova_sync() calls
- * @unlinks: dma_iova_unlink() calls and destroys that unlinked
- * @frees: transfers released by dma_iova_free() or dma_iova_destroy()
- * @logged: pieces logged for teardown in per-piece mode
- */
-struct dma_iova_stats {
-	u64 allocs;
-	u64 contiguous;
-	u64 alloc_errors;
-	u64 links;
-	u64 link_bytes;
-	u64 link_errors;
-	u64 syncs;
-	u64 unlinks;
-	u64 frees;
-	u64 logged;
+/* Per-device counters shown in debugfs; names in dma_iova_stat_names. */
+enum dma_iova_stat {
+	DMA_IOVA_STAT_ALLOCS,		/* transfers set up */
+	DMA_IOVA_STAT_CONTIGUOUS,	/* of those, as one IOVA range */
+	DMA_IOVA_STAT_ALLOC_ERRORS,	/* dma_iova_alloc() failures */
+	DMA_IOVA_STAT_LINKS,		/* ranges linked */
+	DMA_IOVA_STAT_LINK_BYTES,	/* bytes linked */
+	DMA_IOVA_STAT_LINK_ERRORS,	/* dma_iova_link() failures */
+	DMA_IOVA_STAT_SYNCS,		/* dma_iova_sync() calls */
+	DMA_IOVA_STAT_UNLINKS,		/* unlinks, by unlink or destroy */
+	DMA_IOVA_STAT_FREES,		/* transfers released */
+	DMA_IOVA_STAT_LOGGED,		/* per-piece ranges logged */
+	DMA_IOVA_NR_STATS,
+};
+
+static const char * const dma_iova_stat_names[DMA_IOVA_NR_STATS] = {
+	"allocs", "contiguous", "alloc_errors", "links", "link_bytes",
+	"link_errors", "syncs", "unlinks", "frees", "logged",
 };
 
 /**
@@ -94,7 +88,7 @@ struct dma_iova_stats {
  */
 struct dma_iova_dev_stats {
 	char name[32];
-	struct dma_iova_stats __percpu *stats;
+	u64 __percpu *stats;
 };
 
 /* Counting is off by default so that it costs nothing. */
@@ -106,48 +100,45 @@ MODULE_PARM_DESC(stats, "Count DMA IOVA calls per device from boot");
 /* struct device pointer -> struct dma_iova_dev_stats */
 static DEFINE_XARRAY(dma_iova_stats_xa);
 
-static struct dma_iova_stats *dma_iova_stats_get(struct device *dev)
+static struct dma_iova_dev_stats *dma_iova_stats_get(struct device *dev)
 {
 	struct dma_iova_dev_stats *ds;
 	unsigned long key = (unsigned long)dev;
 
 	ds = xa_load(&dma_iova_stats_xa, key);
 	if (likely(ds))
-		return this_cpu_ptr(ds->stats);
+		return ds;
 
 	ds = kzalloc(sizeof(*ds), GFP_ATOMIC | __GFP_NOWARN);
 	if (!ds)
 		return NULL;
-	ds->stats = alloc_percpu_gfp(struct dma_iova_stats,
-				     GFP_ATOMIC | __GFP_NOWARN);
+	ds->stats = __alloc_percpu_gfp(DMA_IOVA_NR_STATS * sizeof(u64),
+				       sizeof(u64), GFP_ATOMIC | __GFP_NOWARN);
 	if (!ds->stats)
 		goto out_free;
 	strscpy(ds->name, dev_name(dev), sizeof(ds->name));
 	if (xa_insert(&dma_iova_stats_xa, key, ds, GFP_ATOMIC))
 		goto out_free_percpu;
-	return this_cpu_ptr(ds->stats);
+	return ds;
 
 out_free_percpu:
 	free_percpu(ds->stats);
 out_free:
 	kfree(ds);
 	/* Lost a race with another CPU, or no memory: use what is there. */
-	ds = xa_load(&dma_iova_stats_xa, key);
-	return ds ? this_cpu_ptr(ds->stats) : NULL;
+	return xa_load(&dma_iova_stats_xa, key);
 }
 
-#define dma_iova_count(dev, field, n)					\
-do {									\
-	if (static_branch_unlikely(&dma_iova_stats_enabled)) {		\
-		struct dma_iova_stats *__s;				\
-									\
-		preempt_disable();					\
-		__s = dma_iova_stats_get(dev);				\
-		if (__s)						\
-			__s->field += (n);				\
-		preempt_enable();					\
-	}								\
-} while (0)
+static void dma_iova_count(struct device *dev, enum dma_iova_stat stat, u64 n)
+{
+	struct dma_iova_dev_stats *ds;
+
+	if (!static_branch_unlikely(&dma_iova_stats_enabled))
+		return;
+	ds = dma_iova_stats_get(dev);
+	if (ds)
+		this_cpu_add(ds->stats[stat], n);
+}
 
 static bool dma_iova_can_be_contiguous(struct device *dev)
 {
@@ -229,7 +220,7 @@ static int dma_iova_link_piece(struct device *dev, struct dma_iova_state *state,
 					     attrs | DMA_ATTR_SKIP_CPU_SYNC);
 			return ret;
 		}
-		dma_iova_count(dev, logged, 1);
+		dma_iova_count(dev, DMA_IOVA_STAT_LOGGED, 1);
 	}
 	*dma_addr = addr;
 	return 0;
@@ -366,14 +357,14 @@ int dma_iova_alloc(struct device *dev, struct dma_iova_state *state,
 	state->size = size;
 	state->flags |= DMA_IOVA_IN_USE;
 	trace_dma_iova_alloc(dev, state->addr, size, dma_use_iova(state));
-	dma_iova_count(dev, allocs, 1);
+	dma_iova_count(dev, DMA_IOVA_STAT_ALLOCS, 1);
 	if (dma_iova_contiguous(state))
-		dma_iova_count(dev, contiguous, 1);
+		dma_iova_count(dev, DMA_IOVA_STAT_CONTIGUOUS, 1);
 	return 0;
 
 out_error:
 	memset(state, 0, sizeof(*state));
-	dma_iova_count(dev, alloc_errors, 1);
+	dma_iova_count(dev, DMA_IOVA_STAT_ALLOC_ERRORS, 1);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dma_iova_alloc);
@@ -447,12 +438,12 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 	state->linked += size;
 	*dma_addr = addr;
 	trace_dma_iova_link(dev, phys, addr, offset, size, dir);
-	dma_iova_count(dev, links, 1);
-	dma_iova_count(dev, link_bytes, size);
+	dma_iova_count(dev, DMA_IOVA_STAT_LINKS, 1);
+	dma_iova_count(dev, DMA_IOVA_STAT_LINK_BYTES, size);
 	return 0;
 
 out_error:
-	dma_iova_count(dev, link_errors, 1);
+	dma_iova_count(dev, DMA_IOVA_STAT_LINK_ERRORS, 1);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dma_iova_link);
@@ -482,7 +473,7 @@ int dma_iova_sync(struct device *dev, struct dma_iova_state *state,
 		return -EINVAL;
 
 	trace_dma_iova_sync(dev, offset, size);
-	dma_iova_count(dev, syncs, 1);
+	dma_iova_count(dev, DMA_IOVA_STAT_SYNCS, 1);
 	if (!dma_iova_contiguous(state))
 		return 0;
 	return iommu_dma_iova_sync(dev, state->addr, offset, size);
@@ -529,7 +520,7 @@ void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 	}
 	state->linked -= size;
 	trace_dma_iova_unlink(dev, offset, size);
-	dma_iova_count(dev, unlinks, 1);
+	dma_iova_count(dev, DMA_IOVA_STAT_UNLINKS, 1);
 }
 EXPORT_SYMBOL_GPL(dma_iova_unlink);
 
@@ -539,7 +530,7 @@ static void __dma_iova_free(struct device *dev, struct dma_iova_state *state)
 	if (dma_iova_contiguous(state))
 		iommu_dma_iova_free(dev, state->addr, state->size);
 	memset(state, 0, sizeof(*state));
-	dma_iova_count(dev, frees, 1);
+	dma_iova_count(dev, DMA_IOVA_STAT_FREES, 1);
 }
 
 /* Unlink whatever a buggy caller left linked, so that nothing leaks. */
@@ -629,8 +620,8 @@ void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 		if (WARN_ON_ONCE(state->log))
 			dma_iova_unlink_leftovers(dev, state);
 	}
-	dma_iova_count(dev, unlinks, 1);
-	dma_iova_count(dev, frees, 1);
+	dma_iova_count(dev, DMA_IOVA_STAT_UNLINKS, 1);
+	dma_iova_count(dev, DMA_IOVA_STAT_FREES, 1);
 	memset(state, 0, sizeof(*state));
 }
 EXPORT_SYMBOL_GPL(dma_iova_destroy);
@@ -642,31 +633,22 @@ static int dma_iova_stats_show(struct seq_file *m, void *unused)
 {
 	struct dma_iova_dev_stats *ds;
 	unsigned long key;
+	int i, cpu;
 
-	seq_puts(m, "device allocs contiguous alloc_errors links link_bytes link_errors syncs unlinks frees logged\n");
+	seq_puts(m, "device");
+	for (i = 0; i < DMA_IOVA_NR_STATS; i++)
+		seq_printf(m, " %s", dma_iova_stat_names[i]);
+	seq_putc(m, '\n');
 	xa_for_each(&dma_iova_stats_xa, key, ds) {
-		struct dma_iova_stats sum = {};
-		int cpu;
+		seq_puts(m, ds->name);
+		for (i = 0; i < DMA_IOVA_NR_STATS; i++) {
+			u64 sum = 0;
 
-		for_each_possible_cpu(cpu) {
-			struct dma_iova_stats *s = per_cpu_ptr(ds->stats, cpu);
-
-			sum.allocs += s->allocs;
-			sum.contiguous += s->contiguous;
-			sum.alloc_errors += s->alloc_errors;
-			sum.links += s->links;
-			sum.link_bytes += s->link_bytes;
-			sum.link_errors += s->link_errors;
-			sum.syncs += s->syncs;
-			sum.unlinks += s->unlinks;
-			sum.frees += s->frees;
-			sum.logged += s->logged;
+			for_each_possible_cpu(cpu)
+				sum += per_cpu_ptr(ds->stats, cpu)[i];
+			seq_printf(m, " %llu", sum);
 		}
-		seq_printf(m, "%s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
-			   ds->name, sum.allocs, sum.contiguous,
-			   sum.alloc_errors, sum.links, sum.link_bytes,
-			   sum.link_errors, sum.syncs, sum.unlinks, sum.frees,
-			   sum.logged);
+		seq_putc(m, '\n');
 	}
 	return 0;
 }

@@ -98,8 +98,8 @@ static struct test_buf *test_buf_alloc(struct kunit *test)
 	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_buf_free,
-							 buf), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, test_buf_free, buf), 0);
 	for (i = 0; i < TEST_PAGES; i++) {
 		buf->pages[i] = alloc_page(GFP_KERNEL);
 		buf->spacers[i] = alloc_page(GFP_KERNEL);
@@ -178,6 +178,17 @@ out_destroy:
 	return ret;
 }
 
+/* Link [off, off + size) of @buf at offset @off of the transfer. */
+static int test_link(struct device *dev, struct dma_iova_state *state,
+		     struct test_buf *buf, size_t off, size_t size,
+		     enum dma_data_direction dir)
+{
+	dma_addr_t addr;
+
+	return dma_iova_link(dev, state, test_buf_phys(buf, off), off, size,
+			     dir, 0, &addr);
+}
+
 /* Ranges whose DMA addresses are adjacent merge, as a driver merges them. */
 static unsigned int test_map_segments(struct test_map *map)
 {
@@ -215,10 +226,10 @@ static int edu_dma(dma_addr_t ram, u32 edu_off, u32 len, bool to_ram)
 	writeq(EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0),
 	       edu_regs + EDU_DMA_CMD);
 	/* The device runs a DMA about 100 ms after it is started. */
-	for (i = 0; i < 300; i++) {
+	for (i = 0; i < 400; i++) {
 		if (!(readq(edu_regs + EDU_DMA_CMD) & EDU_DMA_START))
 			return 0;
-		msleep(10);
+		usleep_range(5000, 10000);
 	}
 	return -ETIMEDOUT;
 }
@@ -306,6 +317,7 @@ static const struct alloc_case alloc_cases[] = {
 	{ .name = "unaligned start", .offset = 100, .size = 3 * PAGE_SIZE },
 	{ .name = "whole pages", .size = TEST_PAGES * PAGE_SIZE },
 };
+
 KUNIT_ARRAY_PARAM_DESC(alloc, alloc_cases, name);
 
 /* dma_iova_alloc() returns what each case expects, and a failure leaves
@@ -394,6 +406,7 @@ static const struct link_case link_cases[] = {
 	{ "overlap", PAGE_SIZE, PAGE_SIZE, PAGE_SIZE, PAGE_SIZE, true,
 	  -EEXIST },
 };
+
 KUNIT_ARRAY_PARAM_DESC(link, link_cases, name);
 
 /* A bad link fails with the exact error and maps nothing. */
@@ -413,10 +426,8 @@ static void dma_iova_test_link_errors(struct kunit *test)
 		kunit_skip(test, "needs an IOMMU (contiguous mode)");
 	}
 	if (pre)
-		KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state,
-				test_buf_phys(buf, c->pre_offset),
-				c->pre_offset, PAGE_SIZE, DMA_TO_DEVICE, 0,
-				&addr), 0);
+		KUNIT_ASSERT_EQ(test, test_link(dev, &state, buf, c->pre_offset,
+						PAGE_SIZE, DMA_TO_DEVICE), 0);
 
 	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state,
 					    test_buf_phys(buf, c->buf_off),
@@ -486,9 +497,8 @@ static void dma_iova_test_partial_link_destroy(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
 					     size), 0);
 	for (off = 0; off < 3 * PAGE_SIZE; off += PAGE_SIZE)
-		KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state,
-				test_buf_phys(buf, off), off, PAGE_SIZE,
-				DMA_TO_DEVICE, 0, &addr), 0);
+		KUNIT_ASSERT_EQ(test, test_link(dev, &state, buf, off, PAGE_SIZE,
+						DMA_TO_DEVICE), 0);
 	/* the fourth range is too long for the transfer */
 	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state,
 					    test_buf_phys(buf, off), off,
@@ -515,28 +525,28 @@ static void dma_iova_test_unlink_offset(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
 					     size), 0);
 	for (off = 0; off < size; off += PAGE_SIZE)
-		KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state,
-				test_buf_phys(buf, off), off, PAGE_SIZE,
-				DMA_BIDIRECTIONAL, 0, &addr), 0);
+		KUNIT_ASSERT_EQ(test, test_link(dev, &state, buf, off, PAGE_SIZE,
+						DMA_BIDIRECTIONAL), 0);
 	dma_iova_unlink(dev, &state, PAGE_SIZE, 2 * PAGE_SIZE,
 			DMA_BIDIRECTIONAL, 0);
 	KUNIT_EXPECT_EQ(test, state.linked, 2 * PAGE_SIZE);
 	if (dma_use_iova(&state)) {
-		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, state.addr,
+		dma_addr_t base = state.addr;
+		phys_addr_t phys = test_buf_phys(buf, 2 * PAGE_SIZE);
+
+		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, base, PAGE_SIZE), 1);
+		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, base + PAGE_SIZE,
+							2 * PAGE_SIZE), 0);
+		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, base + 3 * PAGE_SIZE,
 							PAGE_SIZE), 1);
-		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev,
-				state.addr + PAGE_SIZE, 2 * PAGE_SIZE), 0);
-		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev,
-				state.addr + 3 * PAGE_SIZE, PAGE_SIZE), 1);
 		/* the range stays reserved: relink the middle */
-		KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state,
-				test_buf_phys(buf, 2 * PAGE_SIZE),
-				PAGE_SIZE, PAGE_SIZE, DMA_BIDIRECTIONAL, 0,
-				&addr), 0);
-		KUNIT_EXPECT_EQ(test, addr, state.addr + PAGE_SIZE);
-		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(
-				iommu_get_domain_for_dev(dev), addr),
-				test_buf_phys(buf, 2 * PAGE_SIZE));
+		KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state, phys, PAGE_SIZE,
+						    PAGE_SIZE, DMA_BIDIRECTIONAL,
+						    0, &addr), 0);
+		KUNIT_EXPECT_EQ(test, addr, base + PAGE_SIZE);
+		KUNIT_EXPECT_EQ(test,
+				iommu_iova_to_phys(iommu_get_domain_for_dev(dev),
+						   addr), phys);
 		dma_iova_unlink(dev, &state, PAGE_SIZE, PAGE_SIZE,
 				DMA_BIDIRECTIONAL, 0);
 	}
@@ -611,6 +621,7 @@ static const struct dma_case dma_cases[] = {
 	{ "head only", 3000, PAGE_SIZE + 1096 },
 	{ "within one page", 1000, 1000 },
 };
+
 KUNIT_ARRAY_PARAM_DESC(dma, dma_cases, name);
 
 /*
@@ -738,8 +749,8 @@ static void dma_iova_test_untrusted(struct kunit *test)
 		kunit_skip(test, "needs swiotlb (boot with swiotlb=force)");
 	domain = iommu_get_domain_for_dev(dev);
 	edu_pdev->untrusted = true;
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-			test_unset_untrusted, edu_pdev), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_unset_untrusted,
+							edu_pdev), 0);
 
 	test_buf_fill(src, 0x33);
 	test_buf_fill(dst, 0x77);
@@ -864,11 +875,18 @@ static void dma_iova_test_concurrency(struct kunit *test)
 		ctx[i].last_addr = 0;
 		init_completion(&ctx[i].done);
 	}
-	for (i = 0; i < ARRAY_SIZE(ctx); i++)
-		KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(dma_iova_stress_thread,
-							     &ctx[i],
-							     "dma_iova_stress/%d",
-							     i)));
+	for (i = 0; i < ARRAY_SIZE(ctx); i++) {
+		struct task_struct *t;
+
+		t = kthread_run(dma_iova_stress_thread, &ctx[i],
+				"dma_iova_stress/%d", i);
+		if (IS_ERR(t)) {
+			/* no thread will signal this one */
+			KUNIT_FAIL(test, "thread %d: %pe", i, t);
+			complete(&ctx[i].done);
+		}
+	}
+	/* Wait for all before anything can end the case: ctx is on stack. */
 	for (i = 0; i < ARRAY_SIZE(ctx); i++) {
 		wait_for_completion(&ctx[i].done);
 		KUNIT_EXPECT_EQ_MSG(test, ctx[i].errors, 0,
@@ -974,6 +992,7 @@ static struct kunit_suite dma_iova_test_suite = {
 	.init = dma_iova_test_init,
 	.test_cases = dma_iova_test_cases,
 };
+
 kunit_test_suite(dma_iova_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the DMA IOVA API");
