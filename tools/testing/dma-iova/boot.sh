@@ -45,7 +45,7 @@ timeout --foreground "$timeout" qemu-system-x86_64 \
 	-device nvme,serial=dmaiova,drive=disk0 \
 	-d guest_errors -D "$qlog" \
 	-kernel "$kernel" -initrd "$initramfs" \
-	-append "console=ttyS0 panic=-1 oops=panic kunit.enable=0 dmatest=$mode $cmdline" \
+	-append "console=ttyS0 panic=-1 oops=panic kunit.enable=0 dma_iova.stats=1 dmatest=$mode $cmdline" \
 	< /dev/null > "$log" 2>&1
 qrc=$?
 secs=$(( $(date +%s) - start ))

@@ -7,7 +7,8 @@
 #    adds, and none more than the base has in the files it edits;
 #  - W=1 and sparse (C=2): no warning in the C files the series touches;
 #  - every patch builds: the series is built commit by commit,
-#    incrementally, with the configuration of "make build".
+#    incrementally, with the configuration of "make build"; the tip also
+#    with CONFIG_DMA_IOVA=n and with CONFIG_IOMMU_SUPPORT=n.
 # One line per gate, then "N passed, N failed".
 #
 # Usage: lint.sh TREE KBUILD
@@ -92,6 +93,18 @@ else
 		report $? "build $(git log -1 --format='%h %s' "$c")" "$out"
 	done
 	git checkout -q "$tip"
+
+	# The tip also builds without CONFIG_DMA_IOVA (every range is then
+	# mapped per piece) and without the IOMMU DMA layer at all.
+	for off in DMA_IOVA IOMMU_SUPPORT; do
+		cp "$logs/tip.config" "$kbuild/.config"
+		./scripts/config --file "$kbuild/.config" -d "$off"
+		out=$(make -s O="$kbuild" CC="$cc" olddefconfig 2>&1 &&
+		      make -s O="$kbuild" CC="$cc" -j"$(nproc)" bzImage 2>&1 |
+		      grep -E 'warning:|error:|Error [0-9]')
+		[ -z "$out" ]
+		report $? "build tip with CONFIG_$off=n" "$out"
+	done
 	cp "$logs/tip.config" "$kbuild/.config"
 fi
 
