@@ -15,7 +15,8 @@ needs=(
 	bc:bc bison:bison busybox-static:/bin/busybox ccache:ccache
 	cpio:cpio flex:flex fio:fio gcc:gcc git:git kmod:depmod
 	libelf-dev:/usr/include/gelf.h libssl-dev:/usr/include/openssl/ssl.h
-	make:make perl:perl python3:python3 qemu-system-x86:qemu-system-x86_64
+	make:make perl:perl python3:python3 python3-ply:/usr/lib/python3/dist-packages/ply
+	qemu-system-x86:qemu-system-x86_64
 	quilt:quilt sparse:sparse xz-utils:xz
 )
 missing=()

@@ -17,6 +17,7 @@ them with git format-patch and checks that they apply with git am.
 """
 
 import argparse
+import difflib
 import fnmatch
 import hashlib
 import os
@@ -136,6 +137,27 @@ def maint_merge(upstream, entry, present):
     if pos is None:
         die('no place for the MAINTAINERS entry')
     return '\n'.join(lines[:pos] + kept + [''] + lines[pos:])
+
+
+def maint_strip(text, title):
+    """@text without the section titled @title."""
+    lines = text.split('\n')
+    if title not in lines:
+        return text
+    i = lines.index(title)
+    j = i
+    while j < len(lines) and lines[j]:
+        j += 1
+    return '\n'.join(lines[:i] + lines[j + 1:])
+
+
+def maint_diff(old, new):
+    """A git-style diff of MAINTAINERS from @old to @new, or ''."""
+    if old == new:
+        return ''
+    hunks = difflib.unified_diff(old.splitlines(True), new.splitlines(True),
+                                 'a/MAINTAINERS', 'b/MAINTAINERS')
+    return 'diff --git a/MAINTAINERS b/MAINTAINERS\n' + ''.join(hunks)
 
 
 def maint_extract(text, title):
@@ -296,7 +318,6 @@ def build_commits():
     entry = maint_entry()
     base = git('rev-parse', BASE_REF).strip()
     upstream_files = set(git('ls-tree', '-r', '--name-only', base).split('\n'))
-    upstream_maint = git('cat-file', 'blob', f'{base}:MAINTAINERS')
     contents = introduced_contents(names, owners)
     present = set()
     index = os.path.join(TREE, '.git', 'dma-iova-index')
@@ -327,7 +348,12 @@ def build_commits():
                                capture_output=True, text=True)
             if r.returncode:
                 die(f'{name} does not apply:\n{r.stderr}')
-        merged = maint_merge(upstream_maint, entry, present)
+        # Patches may edit other sections; the series' own entry is
+        # generated, with the F: lines of the files present so far.
+        current = git('cat-file', 'blob', ':MAINTAINERS', env=env)
+        if entry:
+            current = maint_strip(current, entry[0])
+        merged = maint_merge(current, entry, present)
         blob = git('hash-object', '-w', '--stdin', input=merged).strip()
         git('update-index', '--cacheinfo', f'100644,{blob},MAINTAINERS',
             env=env)
@@ -390,10 +416,12 @@ def cmd_refresh(args):
         if name in patches:
             die(f'two commits are named {name}: subjects must be unique')
         upstream_edit = []
+        maint_edit = False
         for line in git('diff-tree', '-r', '--no-commit-id', '--name-status',
                         c).splitlines():
             status, path = line.split('\t', 1)
             if path == 'MAINTAINERS':
+                maint_edit = True
                 continue
             if path in upstream_files or (status == 'M' and
                                           path in owner_of):
@@ -407,9 +435,18 @@ def cmd_refresh(args):
         author = git('log', '-1', '--format=%an <%ae>', c).strip()
         body = git('log', '-1', '--format=%b', c).rstrip() + '\n'
         text = f'From: {author}\nSubject: [PATCH] {subject}\n\n{body}'
+        diff = ''
         if upstream_edit:
             diff = git('diff', '--no-color', '--no-ext-diff', f'{c}^', c,
                        '--', *upstream_edit)
+        if maint_edit:
+            old = git('show', f'{c}^:MAINTAINERS')
+            new = git('show', f'{c}:MAINTAINERS')
+            if entry:
+                old = maint_strip(old, entry[0])
+                new = maint_strip(new, entry[0])
+            diff = maint_diff(old, new) + diff
+        if diff:
             text += '---\n' + diff
         patches[name] = text
         names.append(name)

@@ -37,6 +37,9 @@ report() {		# report RC WHAT [DETAIL]
 }
 
 cd "$tree" || exit 1
+# checkpatch's SPDX check needs ply from Debian's python3-ply: use Debian's
+# python3, not another one earlier in PATH.
+export PATH=/usr/bin:$PATH
 
 # checkpatch, one line per patch.
 for p in "$series"/[0-9]*.patch; do
