@@ -537,12 +537,16 @@ static void __dma_iova_free(struct device *dev, struct dma_iova_state *state)
 static void dma_iova_unlink_leftovers(struct device *dev,
 				      struct dma_iova_state *state)
 {
-	if (dma_iova_contiguous(state))
+	if (dma_iova_contiguous(state)) {
+		if (IS_ENABLED(CONFIG_DMA_API_DEBUG))
+			debug_dma_iova_unlink(dev, state->addr, state->size,
+					      DMA_NONE);
 		iommu_dma_iova_unlink_all(dev, state->addr, state->size,
 					  state->flags & DMA_IOVA_BOUNCED);
-	else
+	} else {
 		dma_iova_unlink_pieces(dev, state, 0, state->size,
 				       DMA_ATTR_SKIP_CPU_SYNC);
+	}
 	state->linked = 0;
 }
 

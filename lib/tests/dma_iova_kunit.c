@@ -49,13 +49,15 @@ static struct pci_dev *edu_pdev;
 static void __iomem *edu_regs;
 
 /**
- * struct test_buf - a buffer of pages that are not physically contiguous
+ * struct test_buf - a buffer of pages
  * @pages: the pages, in buffer order
  * @spacers: pages allocated between them so they cannot be adjacent
+ * @contiguous: the pages are one physically contiguous allocation instead
  */
 struct test_buf {
 	struct page *pages[TEST_PAGES];
 	struct page *spacers[TEST_PAGES];
+	bool contiguous;
 };
 
 /**
@@ -84,6 +86,10 @@ static void test_buf_free(void *data)
 	struct test_buf *buf = data;
 	int i;
 
+	if (buf->contiguous) {
+		__free_pages(buf->pages[0], get_order(TEST_PAGES * PAGE_SIZE));
+		return;
+	}
 	for (i = 0; i < TEST_PAGES; i++) {
 		if (buf->pages[i])
 			__free_page(buf->pages[i]);
@@ -110,6 +116,24 @@ static struct test_buf *test_buf_alloc(struct kunit *test)
 		KUNIT_ASSERT_NE_MSG(test, page_to_pfn(buf->pages[i]),
 				    page_to_pfn(buf->pages[i - 1]) + 1,
 				    "pages %d and %d are contiguous", i - 1, i);
+	return buf;
+}
+
+/* A buffer whose pages are contiguous, to link several in one range. */
+static struct test_buf *test_buf_alloc_contiguous(struct kunit *test)
+{
+	struct test_buf *buf = kunit_kzalloc(test, sizeof(*buf), GFP_KERNEL);
+	struct page *page;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	page = alloc_pages(GFP_KERNEL, get_order(TEST_PAGES * PAGE_SIZE));
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	for (i = 0; i < TEST_PAGES; i++)
+		buf->pages[i] = page + i;
+	buf->contiguous = true;
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, test_buf_free, buf), 0);
 	return buf;
 }
 
@@ -141,11 +165,12 @@ static u8 test_buf_byte(struct test_buf *buf, size_t off)
 
 /*
  * Map [start, start + size) of @buf as one transfer, one link per page
- * piece, and sync it.
+ * piece (or one link for all of it if the buffer is contiguous and
+ * @one_link), and sync it.
  */
-static int test_map(struct device *dev, struct test_map *map,
-		    struct test_buf *buf, size_t start, size_t size,
-		    enum dma_data_direction dir)
+static int __test_map(struct device *dev, struct test_map *map,
+		      struct test_buf *buf, size_t start, size_t size,
+		      enum dma_data_direction dir, bool one_link)
 {
 	size_t off = start;
 	int ret;
@@ -158,6 +183,9 @@ static int test_map(struct device *dev, struct test_map *map,
 	while (off < start + size) {
 		size_t len = min(start + size - off,
 				 PAGE_SIZE - offset_in_page(off));
+
+		if (one_link && buf->contiguous)
+			len = start + size - off;
 
 		ret = dma_iova_link(dev, &map->state, test_buf_phys(buf, off),
 				    off - start, len, dir, 0,
@@ -176,6 +204,13 @@ static int test_map(struct device *dev, struct test_map *map,
 out_destroy:
 	dma_iova_destroy(dev, &map->state, map->mapped, dir, 0);
 	return ret;
+}
+
+static int test_map(struct device *dev, struct test_map *map,
+		    struct test_buf *buf, size_t start, size_t size,
+		    enum dma_data_direction dir)
+{
+	return __test_map(dev, map, buf, start, size, dir, false);
 }
 
 /* Link [off, off + size) of @buf at offset @off of the transfer. */
@@ -726,62 +761,100 @@ static void dma_iova_test_small_mask(struct kunit *test)
 				     page_address(src->pages[0]), EDU_XFER), 0);
 }
 
+/**
+ * struct untrusted_case - a transfer of an untrusted device
+ * @name: its layout
+ * @start: offset of the transfer in a contiguous buffer
+ * @size: its size
+ * @one_link: link it in one call rather than page by page
+ */
+struct untrusted_case {
+	const char *name;
+	size_t start;
+	size_t size;
+	bool one_link;
+};
+
+static const struct untrusted_case untrusted_cases[] = {
+	{ "page by page", 100, 3 * PAGE_SIZE - 300, false },
+	{ "one link: head, middle and tail", 100, 3 * PAGE_SIZE - 300, true },
+	{ "one link: head and tail, no middle", 100, 2 * PAGE_SIZE - 200,
+	  true },
+	{ "one link inside one granule", 100, 1000, true },
+};
+
+KUNIT_ARRAY_PARAM_DESC(untrusted, untrusted_cases, name);
+
 /*
  * An untrusted device sees its partial head and tail granules through
- * zeroed bounce buffers, and its data through them both ways.
+ * zeroed bounce buffers, its aligned middle in place, and its data
+ * through them both ways.
  */
 static void dma_iova_test_untrusted(struct kunit *test)
 {
-	struct test_buf *src = test_buf_alloc(test);
-	struct test_buf *dst = test_buf_alloc(test);
-	struct test_buf *probe = test_buf_alloc(test);
+	const struct untrusted_case *c = test->param_value;
+	size_t start = c->start, size = c->size, end = start + size;
 	struct device *dev = test_dev(test);
-	struct iommu_domain *domain;
-	size_t start = 100, size = 3 * PAGE_SIZE - 300, off, bad = 0;
+	struct test_buf *src, *dst, *probe;
 	struct test_map in, out, pin;
+	struct iommu_domain *domain;
+	size_t off, bad = 0;
+	dma_addr_t granule;
 	phys_addr_t phys;
 	u8 *p;
 
-	if (!iommu_get_domain_for_dev(dev) ||
-	    !iommu_is_dma_domain(iommu_get_domain_for_dev(dev)))
+	domain = iommu_get_domain_for_dev(dev);
+	if (!domain || !iommu_is_dma_domain(domain))
 		kunit_skip(test, "needs the device in an IOMMU DMA domain");
 	if (!is_swiotlb_active(dev))
 		kunit_skip(test, "needs swiotlb (boot with swiotlb=force)");
-	domain = iommu_get_domain_for_dev(dev);
+	src = test_buf_alloc_contiguous(test);
+	dst = test_buf_alloc_contiguous(test);
+	probe = test_buf_alloc(test);
 	edu_pdev->untrusted = true;
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_unset_untrusted,
 							edu_pdev), 0);
 
 	test_buf_fill(src, 0x33);
 	test_buf_fill(dst, 0x77);
-	KUNIT_ASSERT_EQ(test, test_map(dev, &in, src, start, size,
-				       DMA_TO_DEVICE), 0);
+	KUNIT_ASSERT_EQ(test, __test_map(dev, &in, src, start, size,
+					 DMA_TO_DEVICE, c->one_link), 0);
 	KUNIT_ASSERT_TRUE(test, dma_use_iova(&in.state));
-	/* head and tail granules bounce, the middle one is the page itself */
-	phys = iommu_iova_to_phys(domain, ALIGN_DOWN(in.state.addr, PAGE_SIZE));
-	KUNIT_EXPECT_NOT_NULL(test, swiotlb_find_pool(dev, phys));
-	phys = iommu_iova_to_phys(domain, in.state.addr - start + PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, phys, test_buf_phys(src, PAGE_SIZE));
-	phys = iommu_iova_to_phys(domain, in.state.addr + size - 1);
-	KUNIT_EXPECT_NOT_NULL(test, swiotlb_find_pool(dev, phys));
 
-	/* The whole head granule as the device sees it: zeros, then data. */
-	KUNIT_ASSERT_EQ(test, edu_dma(in.state.addr - start, 0, EDU_XFER,
-				      false), 0);
+	/* Partial granules bounce, whole ones are the pages themselves. */
+	for (off = ALIGN_DOWN(start, PAGE_SIZE); off < end; off += PAGE_SIZE) {
+		bool partial = off < start || off + PAGE_SIZE > end;
+
+		granule = in.state.addr - start + off;
+		phys = iommu_iova_to_phys(domain, granule);
+		if (partial)
+			KUNIT_EXPECT_NOT_NULL_MSG(test,
+						  swiotlb_find_pool(dev, phys),
+						  "granule at %zu", off);
+		else
+			KUNIT_EXPECT_EQ_MSG(test, phys, test_buf_phys(src, off),
+					    "granule at %zu", off);
+	}
+
+	/* The head granule as the device sees it: zeros around the data. */
+	granule = in.state.addr - start;
+	KUNIT_ASSERT_EQ(test, edu_dma(granule, 0, EDU_XFER, false), 0);
 	KUNIT_ASSERT_EQ(test, test_map(dev, &pin, probe, 0, PAGE_SIZE,
 				       DMA_FROM_DEVICE), 0);
 	KUNIT_EXPECT_EQ(test, edu_dma(pin.addr[0], 0, EDU_XFER, true), 0);
 	dma_iova_destroy(dev, &pin.state, pin.mapped, DMA_FROM_DEVICE, 0);
 	p = page_address(probe->pages[0]);
-	for (off = 0; off < start; off++)
-		KUNIT_EXPECT_EQ_MSG(test, p[off], 0, "padding byte %zu", off);
-	KUNIT_EXPECT_EQ(test, memcmp(p + start,
-				     page_address(src->pages[0]) + start,
-				     EDU_XFER - start), 0);
+	for (off = 0; off < EDU_XFER; off++) {
+		bool data = off >= start && off < end;
+
+		if (p[off] != (data ? test_pattern(0x33, off) : 0))
+			bad++;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "%zu bytes of the head granule", bad);
 
 	/* Device to memory: only the transfer's bytes change. */
-	KUNIT_ASSERT_EQ(test, test_map(dev, &out, dst, start, size,
-				       DMA_FROM_DEVICE), 0);
+	KUNIT_ASSERT_EQ(test, __test_map(dev, &out, dst, start, size,
+					 DMA_FROM_DEVICE, c->one_link), 0);
 	for (off = 0; off < size; off += EDU_XFER) {
 		size_t len = min_t(size_t, EDU_XFER, size - off);
 
@@ -792,8 +865,9 @@ static void dma_iova_test_untrusted(struct kunit *test)
 	dma_iova_destroy(dev, &in.state, in.mapped, DMA_TO_DEVICE, 0);
 
 	/* Bounced fragments went back to their place, and nothing else. */
+	bad = 0;
 	for (off = 0; off < TEST_PAGES * PAGE_SIZE; off++) {
-		bool inside = off >= start && off < start + size;
+		bool inside = off >= start && off < end;
 
 		if (test_buf_byte(dst, off) !=
 		    test_pattern(inside ? 0x33 : 0x77, off))
@@ -937,7 +1011,7 @@ static struct kunit_case dma_iova_test_cases[] = {
 	KUNIT_CASE(dma_iova_test_unlink_unlinked),
 	KUNIT_CASE_PARAM(dma_iova_test_device_copy, dma_gen_params),
 	KUNIT_CASE(dma_iova_test_small_mask),
-	KUNIT_CASE(dma_iova_test_untrusted),
+	KUNIT_CASE_PARAM(dma_iova_test_untrusted, untrusted_gen_params),
 	KUNIT_CASE_SLOW(dma_iova_test_concurrency),
 	KUNIT_CASE(dma_iova_test_no_dma_mask),
 	{}

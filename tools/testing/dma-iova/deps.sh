@@ -16,6 +16,7 @@ needs=(
 	cpio:cpio flex:flex fio:fio gcc:gcc git:git kmod:depmod
 	libelf-dev:/usr/include/gelf.h libssl-dev:/usr/include/openssl/ssl.h
 	make:make perl:perl python3:python3 python3-ply:/usr/lib/python3/dist-packages/ply
+	python3-git:/usr/lib/python3/dist-packages/git
 	qemu-system-x86:qemu-system-x86_64
 	quilt:quilt sparse:sparse xz-utils:xz
 )
