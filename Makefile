@@ -20,11 +20,12 @@ ifneq ($(shell command -v ccache),)
 KCC := --make_options CC="ccache gcc"
 endif
 
-.PHONY: help deps tree refresh build check run series lint clean
+.PHONY: help deps tree refresh build check run bench series lint clean
 
 help:
 	@echo 'make run      build, boot under intel-iommu and show a verified fio run'
 	@echo 'make check    build, run the KUnit suites and the boot matrix'
+	@echo 'make bench    benchmark the mapping paths in QEMU, print a table'
 	@echo 'make tree     assemble build/linux: pristine base + series as commits'
 	@echo 'make refresh  write the commits of build/linux back to the overlay'
 	@echo 'make series   export out/series (git format-patch) and check git am'
@@ -54,6 +55,9 @@ check: build
 
 run: build
 	@$(HARNESS)/boot.sh $(KERNEL) $(INITRAMFS) intel-strict run build/logs/run
+
+bench: tree
+	@$(HARNESS)/bench.py --jobs=$(JOBS) $(BENCH_ARGS)
 
 series: deps
 	@$(HARNESS)/dma_iova_tree.py series

@@ -1,22 +1,37 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build the test initramfs: busybox-static, fio with every library it
-# links, the /init of this directory and the fio jobs.
+# Build an initramfs: busybox-static, fio with every library it links,
+# the fio jobs and an /init.
 #
-# Usage: mkinitramfs.sh OUTPUT.cpio
+# Usage: mkinitramfs.sh OUTPUT.cpio [TREE]
+#   without TREE: the test initramfs, /init is "init" of this directory;
+#   with TREE:    the benchmark initramfs, /init is "bench-init", plus
+#                 the DMA map benchmark tool built from TREE.
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
 out=$(readlink -f "$1")
+tree=${2:+$(readlink -f "$2")}
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{bin,dev,etc/fio,proc,sys,tmp,lib64}
 cp /bin/busybox "$root/bin/busybox"
-cp "$here/init" "$root/init"
-chmod 755 "$root/init"
 cp "$here/verify.fio" "$here/run.fio" "$root/etc/fio/"
+if [ -z "$tree" ]; then
+	cp "$here/init" "$root/init"
+else
+	cp "$here/bench-init" "$root/init"
+	# The tool includes <linux/map_benchmark.h>, which is not UAPI:
+	# give it that one header beside the system's.
+	mkdir -p "$root/tmp/inc/linux"
+	cp "$tree/include/linux/map_benchmark.h" "$root/tmp/inc/linux/"
+	gcc -static -O2 -Wall -I"$root/tmp/inc" -o "$root/bin/dma_map_benchmark" \
+		"$tree/tools/testing/selftests/dma/dma_map_benchmark.c"
+	rm -rf "$root/tmp/inc"
+fi
+chmod 755 "$root/init"
 
 fio=$(command -v fio)
 cp "$fio" "$root/bin/fio"

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""make bench: build a non-debug kernel, boot it under QEMU in several DMA
+setups and print what the DMA map benchmark measured, as one table.
+
+The guest runs kernel/dma/map_benchmark.c through its tool on the edu
+PCI device (bench-init): for each request size N (scattered 4 KiB
+pages) and each mode it maps and unmaps a fixed number of requests,
+several times; the table shows the median.  A second pass with the
+IOMMU's trace events on counts the map calls, unmap calls and IOTLB
+invalidation descriptors of each mode per request.
+
+By default QEMU runs with -icount shift=0: the guest clock then counts
+guest instructions (one per ns), so the figures do not depend on how
+busy the host is.  Work QEMU does outside the guest, such as emulating
+an IOTLB invalidation, costs nothing in that clock: the counts show it.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+BUILD = os.path.join(ROOT, 'build')
+TREE = os.path.join(BUILD, 'linux')
+MODES = ['sg', 'page', 'iova', 'iova-unlink', 'floor']
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def setups():
+    """The DMA setups of the "setups" file: name -> (qemu opts, cmdline)."""
+    found = {}
+    with open(os.path.join(HERE, 'setups')) as f:
+        for line in f:
+            line = line.split('#', 1)[0]
+            fields = [x.strip() for x in line.split('|')]
+            if len(fields) >= 3:
+                found[fields[0]] = (fields[1].split(), fields[2])
+    return found
+
+
+def build_kernel(tree, kbuild, jobs):
+    """Build a bzImage of @tree in @kbuild from bench.config."""
+    config = os.path.join(HERE, 'bench.config')
+    os.makedirs(kbuild, exist_ok=True)
+    cc = 'ccache gcc' if shutil.which('ccache') else 'gcc'
+    make = ['make', '-C', tree, f'O={kbuild}', f'CC={cc}', 'ARCH=x86_64']
+    shutil.copy(config, os.path.join(kbuild, '.config'))
+    logfile = os.path.join(BUILD, 'bench-build.log')
+    with open(logfile, 'w') as out:
+        for args in (['olddefconfig'], [f'-j{jobs}', 'bzImage']):
+            if subprocess.run(make + args, stdout=out,
+                              stderr=subprocess.STDOUT).returncode:
+                sys.exit(f'bench: building {tree} failed, see {logfile}')
+    # Like kunit.py: every option of the fragment the tree knows must be
+    # set as asked.
+    with open(os.path.join(kbuild, '.config')) as f:
+        have = set(f.read().splitlines())
+    with open(config) as f:
+        want = [x.strip() for x in f if x.startswith('CONFIG_')]
+    missing = [w for w in want if w not in have and
+               not w.startswith('CONFIG_DMA_IOVA')]
+    if missing:
+        sys.exit(f'bench: {kbuild}/.config lacks {" ".join(missing)}')
+    return os.path.join(kbuild, 'arch', 'x86', 'boot', 'bzImage')
+
+
+def boot(kernel, initramfs, setup, cmdline, logfile, icount):
+    """Boot @kernel in @setup with @cmdline added; return its log lines."""
+    qemu_opts, setup_cmdline = setups()[setup]
+    cmd = ['qemu-system-x86_64', '-machine', 'q35,kernel-irqchip=split',
+           '-accel', 'tcg', '-cpu', 'max', '-smp', '1', '-m', '2048',
+           '-nodefaults', '-nographic', '-no-reboot', '-serial', 'stdio',
+           *qemu_opts,
+           '-device', 'edu,dma_mask=0xffffffffffffffff',
+           '-kernel', kernel, '-initrd', initramfs,
+           '-append', f'console=ttyS0 panic=-1 {setup_cmdline} {cmdline}']
+    if icount:
+        cmd += ['-icount', 'shift=0,sleep=off']
+    with open(logfile, 'w') as out:
+        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                       stderr=subprocess.STDOUT, timeout=3600)
+    with open(logfile, errors='replace') as f:
+        lines = [x.rstrip('\r\n') for x in f]
+    if not any(x.startswith('DMA-IOVA-BENCH-DONE') for x in lines):
+        sys.exit(f'bench: {setup}: the guest did not finish, see {logfile}')
+    for x in lines:
+        if x.startswith('DMA-IOVA-BENCH-ERROR'):
+            sys.exit(f'bench: {setup}: {x}')
+    return lines
+
+
+FIELDS = re.compile(r'(\w[\w/ ]*?)[:=](\S+)')
+
+
+def parse(line):
+    """'BENCH n=4 rep=1 mode:sg requests:.. map ns/request:..' -> dict."""
+    return {k.strip(): v for k, v in FIELDS.findall(line)}
+
+
+def map_results(lines):
+    """{(n, mode): median ns per request} and {(n, mode): counts}."""
+    times, counts = {}, {}
+    for x in lines:
+        if x.startswith('BENCH ') and 'error' not in x:
+            d = parse(x)
+            key = (int(d['n']), d['mode'])
+            ns = int(d['map ns/request']) + int(d['unmap ns/request'])
+            times.setdefault(key, []).append(ns)
+        elif x.startswith('COUNT ') and 'error' not in x:
+            d = parse(x)
+            req = int(d['requests'])
+            counts[(int(d['n']), d['mode'])] = tuple(
+                int(d[k]) / req for k in ('maps', 'unmaps', 'invals'))
+    return {k: statistics.median(v) for k, v in times.items()}, counts
+
+
+def fmt_ns(v):
+    return '-' if v is None else f'{v:,.0f}'
+
+
+def fmt_ratio(a, b):
+    return '-' if a is None or b is None or not b else f'{a / b:.2f}'
+
+
+def map_table(results, ns, unit):
+    head = (f'{"setup":<13} {"N":>4} ' +
+            ' '.join(f'{m:>11}' for m in MODES) +
+            f' {"sg/iova":>8} {"page/iova":>9} {"iova/floor":>10}')
+    out = [f'map + unmap per request ({unit}, median)', head,
+           '-' * len(head)]
+    for setup, (times, _) in results.items():
+        for n in ns:
+            t = {m: times.get((n, m)) for m in MODES}
+            out.append(f'{setup:<13} {n:>4} ' +
+                       ' '.join(f'{fmt_ns(t[m]):>11}' for m in MODES) +
+                       f' {fmt_ratio(t["sg"], t["iova"]):>8}'
+                       f' {fmt_ratio(t["page"], t["iova"]):>9}'
+                       f' {fmt_ratio(t["iova"], t["floor"]):>10}')
+    out.append('')
+    head = (f'{"setup":<13} {"N":>4} ' +
+            ' '.join(f'{m:>17}' for m in MODES))
+    out += ['IOMMU map calls / unmap calls / IOTLB invalidation descriptors'
+            ' per request', head, '-' * len(head)]
+    for setup, (_, counts) in results.items():
+        if not counts or not any(sum(c) for c in counts.values()):
+            continue
+        for n in ns:
+            cells = []
+            for m in MODES:
+                c = counts.get((n, m))
+                cells.append('-' if c is None else
+                             '/'.join(f'{x:.4g}' for x in c))
+            out.append(f'{setup:<13} {n:>4} ' +
+                       ' '.join(f'{c:>17}' for c in cells))
+    return '\n'.join(out)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--setups', default='intel-strict,intel-lazy,none')
+    p.add_argument('--n', default='1,4,16,32,64,256',
+                   help='request sizes in pages')
+    p.add_argument('--reps', type=int, default=5)
+    p.add_argument('--jobs', type=int, default=os.cpu_count())
+    p.add_argument('--no-icount', dest='icount', action='store_false',
+                   help='time with the host clock instead of icount')
+    args = p.parse_args()
+
+    kernel = build_kernel(TREE, os.path.join(BUILD, 'bench-kernel'),
+                          args.jobs)
+    initramfs = os.path.join(BUILD, 'bench-initramfs.cpio')
+    subprocess.run([os.path.join(HERE, 'mkinitramfs.sh'), initramfs, TREE],
+                   check=True)
+    logs = os.path.join(BUILD, 'logs')
+    os.makedirs(logs, exist_ok=True)
+
+    ns = [int(x) for x in args.n.split(',')]
+    results = {}
+    for setup in args.setups.split(','):
+        log(f'  BENCH   map, {setup}')
+        lines = boot(kernel, initramfs, setup,
+                     f'dmabench=map bench_n={args.n} bench_reps={args.reps}',
+                     os.path.join(logs, f'bench-map-{setup}.log'),
+                     args.icount)
+        results[setup] = map_results(lines)
+
+    unit = 'guest instructions (icount)' if args.icount else 'ns'
+    print()
+    print(map_table(results, ns, unit))
+    print(f'\n{args.reps} repetitions of {args.n} pages under QEMU TCG; '
+          'only ratios within one run mean anything.')
+
+
+if __name__ == '__main__':
+    main()
