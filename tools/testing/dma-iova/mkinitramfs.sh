@@ -18,7 +18,7 @@ trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{bin,dev,etc/fio,proc,sys,tmp,lib64}
 cp /bin/busybox "$root/bin/busybox"
-cp "$here/verify.fio" "$here/run.fio" "$root/etc/fio/"
+cp "$here"/*.fio "$root/etc/fio/"
 if [ -z "$tree" ]; then
 	cp "$here/init" "$root/init"
 else
