@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""make bench: build a non-debug kernel, boot it under QEMU in several DMA
-setups and print what the DMA map benchmark measured, as one table.
+"""make bench: build non-debug kernels, boot them under QEMU in several DMA
+setups and print what the benchmarks measured, one table each.
 
-The guest runs kernel/dma/map_benchmark.c through its tool on the edu
+map: the guest runs kernel/dma/map_benchmark.c through its tool on the edu
 PCI device (bench-init): for each request size N (scattered 4 KiB
 pages) and each mode it maps and unmaps a fixed number of requests,
 several times; the table shows the median.  A second pass with the
 IOMMU's trace events on counts the map calls, unmap calls and IOTLB
 invalidation descriptors of each mode per request.
+
+nvme: the base kernel and the patched one, built from the same
+configuration, run the same fio jobs (bench.fio) on the same emulated
+NVMe disk; the table puts IOPS, completion latency, guest CPU time per
+I/O and requests per I/O side by side.
 
 By default QEMU runs with -icount shift=0: the guest clock then counts
 guest instructions (one per ns), so the figures do not depend on how
@@ -17,6 +22,7 @@ an IOTLB invalidation, costs nothing in that clock: the counts show it.
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -73,9 +79,14 @@ def build_kernel(tree, kbuild, jobs):
     return os.path.join(kbuild, 'arch', 'x86', 'boot', 'bzImage')
 
 
-def boot(kernel, initramfs, setup, cmdline, logfile, icount):
+def boot(kernel, initramfs, setup, cmdline, logfile, icount, disk=None):
     """Boot @kernel in @setup with @cmdline added; return its log lines."""
     qemu_opts, setup_cmdline = setups()[setup]
+    if disk:
+        qemu_opts = qemu_opts + [
+            '-device', 'nvme,id=nvme0,serial=dmaiova,mdts=10',
+            '-drive', f'file={disk},if=none,id=disk0,format=raw,cache=unsafe',
+            '-device', 'nvme-ns,bus=nvme0,drive=disk0,nsid=1']
     cmd = ['qemu-system-x86_64', '-machine', 'q35,kernel-irqchip=split',
            '-accel', 'tcg', '-cpu', 'max', '-smp', '1', '-m', '2048',
            '-nodefaults', '-nographic', '-no-reboot', '-serial', 'stdio',
@@ -164,8 +175,126 @@ def map_table(results, ns, unit):
     return '\n'.join(out)
 
 
+# /proc/stat "cpu" fields after the label: user nice system idle iowait
+# irq softirq steal ...; all but idle and iowait are busy, in USER_HZ.
+USER_HZ = 100
+
+
+def cpu_busy_ticks(stat):
+    f = [int(x) for x in stat.split()[1:9]]
+    return f[0] + f[1] + f[2] + f[5] + f[6] + f[7]
+
+
+def disk_requests(stat):
+    """Reads and writes completed, from /sys/block/<disk>/stat."""
+    f = [int(x) for x in stat.split()]
+    return f[0] + f[4]
+
+
+def nvme_results(lines):
+    """{job: dict of figures} from the NVME-BENCH blocks of a guest log."""
+    results, job, body = {}, None, []
+    for x in lines:
+        if x.startswith('NVME-BENCH-BEGIN '):
+            job, body = x.split()[1], []
+        elif x.startswith('NVME-BENCH-END ') and job:
+            stat = {y.split()[0]: y for y in body if y.startswith('STAT')}
+            text = '\n'.join(y for y in body if not y.startswith('STAT'))
+            fio = json.loads(text[text.index('{'):])['jobs'][0]
+            s0, d0 = stat['STAT0'].split(' ', 1)[1].split(' DISK ')
+            s1, d1 = stat['STAT1'].split(' ', 1)[1].split(' DISK ')
+            rw = fio['read'] if fio['read']['total_ios'] else fio['write']
+            ios = rw['total_ios']
+            pct = rw['clat_ns'].get('percentile', {})
+            results[job] = {
+                'iops': rw['iops'],
+                'p50': pct.get('50.000000', 0) / 1000,
+                'p99': pct.get('99.000000', 0) / 1000,
+                'cpu': (cpu_busy_ticks(s1) - cpu_busy_ticks(s0)) *
+                       1e6 / USER_HZ / ios,
+                'reqs': (disk_requests(d1) - disk_requests(d0)) / ios,
+            }
+            job = None
+        elif job:
+            body.append(x)
+    return results
+
+
+def nvme_table(results, unit):
+    cols = [('IOPS', 'iops', '{:,.0f}'), ('p50 us', 'p50', '{:,.1f}'),
+            ('p99 us', 'p99', '{:,.1f}'), ('CPU/IO us', 'cpu', '{:,.1f}'),
+            ('req/IO', 'reqs', '{:.2f}')]
+    head = f'{"setup":<13} {"job":<15}' + ''.join(
+        f' {c[0] + " base":>14} {c[0] + " new":>13} {"new/base":>8}'
+        for c in cols)
+    out = [f'NVMe, base kernel vs patched ({unit})', head, '-' * len(head)]
+    for setup, kernels in results.items():
+        base, new = kernels['base'], kernels['new']
+        for job in base:
+            row = f'{setup:<13} {job:<15}'
+            for _, key, f in cols:
+                b, n = base[job][key], new.get(job, {}).get(key)
+                row += (f' {f.format(b):>14} {"-" if n is None else f.format(n):>13}'
+                        f' {fmt_ratio(n, b):>8}')
+            out.append(row)
+    return '\n'.join(out)
+
+
+def base_tree():
+    """A work tree of the pristine base beside build/linux."""
+    path = os.path.join(BUILD, 'base')
+    if not os.path.isdir(path):
+        subprocess.run(['git', '-C', TREE, 'worktree', 'add', '--detach',
+                        path, 'dma-iova-base'], check=True,
+                       stdout=subprocess.DEVNULL)
+    return path
+
+
+def bench_map(args, kernel, initramfs, logs):
+    ns = [int(x) for x in args.n.split(',')]
+    results = {}
+    for setup in args.setups.split(','):
+        log(f'  BENCH   map, {setup}')
+        lines = boot(kernel, initramfs, setup,
+                     f'dmabench=map bench_n={args.n} bench_reps={args.reps}',
+                     os.path.join(logs, f'bench-map-{setup}.log'),
+                     args.icount)
+        results[setup] = map_results(lines)
+    unit = 'guest instructions (icount)' if args.icount else 'ns'
+    print()
+    print(map_table(results, ns, unit))
+    print(f'\n{args.reps} repetitions of {args.n} pages under QEMU TCG; '
+          'only ratios within one run mean anything.\n')
+
+
+def bench_nvme(args, kernel, initramfs, logs):
+    base = build_kernel(base_tree(), os.path.join(BUILD, 'bench-base'),
+                        args.jobs)
+    disk = os.path.join(BUILD, 'bench.disk')
+    results = {}
+    for setup in args.setups.split(','):
+        results[setup] = {}
+        for name, k in (('base', base), ('new', kernel)):
+            log(f'  BENCH   nvme, {setup}, {name} kernel')
+            with open(disk, 'wb') as f:
+                f.truncate(512 << 20)
+            lines = boot(k, initramfs, setup, 'dmabench=nvme',
+                         os.path.join(logs, f'bench-nvme-{setup}-{name}.log'),
+                         args.icount, disk)
+            results[setup][name] = nvme_results(lines)
+    os.unlink(disk)
+    unit = ('times in guest instructions / 1000 (icount)' if args.icount
+            else 'wall-clock times')
+    print()
+    print(nvme_table(results, unit))
+    print('\nSame disk, same jobs, same configuration for both kernels '
+          'under QEMU TCG; only ratios within one run mean anything.\n')
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('benchmarks', nargs='*', default=['map', 'nvme'],
+                   help='map, nvme or both (default)')
     p.add_argument('--setups', default='intel-strict,intel-lazy,none')
     p.add_argument('--n', default='1,4,16,32,64,256',
                    help='request sizes in pages')
@@ -182,22 +311,9 @@ def main():
                    check=True)
     logs = os.path.join(BUILD, 'logs')
     os.makedirs(logs, exist_ok=True)
-
-    ns = [int(x) for x in args.n.split(',')]
-    results = {}
-    for setup in args.setups.split(','):
-        log(f'  BENCH   map, {setup}')
-        lines = boot(kernel, initramfs, setup,
-                     f'dmabench=map bench_n={args.n} bench_reps={args.reps}',
-                     os.path.join(logs, f'bench-map-{setup}.log'),
-                     args.icount)
-        results[setup] = map_results(lines)
-
-    unit = 'guest instructions (icount)' if args.icount else 'ns'
-    print()
-    print(map_table(results, ns, unit))
-    print(f'\n{args.reps} repetitions of {args.n} pages under QEMU TCG; '
-          'only ratios within one run mean anything.')
+    for b in args.benchmarks:
+        {'map': bench_map, 'nvme': bench_nvme}[b](args, kernel, initramfs,
+                                                   logs)
 
 
 if __name__ == '__main__':
