@@ -24,6 +24,8 @@ struct dma_iova_log;
  *	contiguous range (dma_use_iova() returns true), else 0
  * @size: size of the transfer in bytes, 0 while the state holds none
  * @linked: bytes of the transfer linked now
+ * @linked_end: private: end of the furthest range linked, in contiguous
+ *	mode; a link at or beyond it cannot overlap another
  * @flags: private state of the mapping (DMA_IOVA_*)
  * @log: private: pieces that teardown must visit, in per-piece mode
  *
@@ -37,6 +39,7 @@ struct dma_iova_state {
 	dma_addr_t addr;
 	size_t size;
 	size_t linked;
+	size_t linked_end;
 	unsigned int flags;
 	struct dma_iova_log *log;
 };

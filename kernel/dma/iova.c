@@ -419,11 +419,21 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 	}
 
 	if (dma_iova_contiguous(state)) {
+		/*
+		 * Links in order of offset cannot overlap; only one that goes
+		 * back below the furthest link needs the page table looked at.
+		 */
+		if (offset < state->linked_end &&
+		    iommu_dma_iova_any_linked(dev, state->addr, offset, size)) {
+			ret = -EEXIST;
+			goto out_error;
+		}
 		addr = state->addr + offset;
 		ret = iommu_dma_iova_link(dev, state->addr, state->size, offset,
 					  phys, size, dir, attrs, &bounced);
 		if (ret)
 			goto out_error;
+		state->linked_end = max(state->linked_end, offset + size);
 		if (bounced)
 			state->flags |= DMA_IOVA_BOUNCED;
 		if (IS_ENABLED(CONFIG_DMA_API_DEBUG))

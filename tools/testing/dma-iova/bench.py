@@ -109,7 +109,7 @@ def boot(kernel, initramfs, setup, cmdline, logfile, icount, disk=None):
     return lines
 
 
-FIELDS = re.compile(r'(\w[\w/ ]*?)[:=](\S+)')
+FIELDS = re.compile(r'(?:^|\s)([a-z][a-z/ ]*?)[:=](\S+)')
 
 
 def parse(line):
