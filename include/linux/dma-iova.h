@@ -17,6 +17,8 @@ struct dma_iova_log;
 #define DMA_IOVA_IN_USE		BIT(0)	/* holds a transfer */
 #define DMA_IOVA_CONTIGUOUS	BIT(1)	/* one IOVA range */
 #define DMA_IOVA_BOUNCED	BIT(2)	/* a granule went to swiotlb */
+#define DMA_IOVA_P2P		BIT(3)	/* PCI P2PDMA memory */
+#define DMA_IOVA_BUS_ADDR	BIT(4)	/* P2P linked at PCI bus addresses */
 
 /**
  * struct dma_iova_state - DMA mapping of one transfer
@@ -112,7 +114,8 @@ static inline void dma_iova_destroy(struct device *dev,
  *
  * In contiguous mode the whole transfer is at @state->addr: byte @offset
  * of it is at @state->addr + @offset, and dma_iova_link() returns just
- * that.  In per-piece mode each linked range has its own DMA address.
+ * that.  In per-piece mode each linked range has its own DMA address;
+ * PCI P2PDMA memory reached at its PCI bus address is always linked so.
  * Drivers need not test this to map correctly; it tells them, for
  * example, that one descriptor covers the whole transfer.
  *

@@ -5,7 +5,9 @@
  *
  * Behind a dma-iommu domain a transfer is one contiguous IOVA range
  * (contiguous mode); everywhere else each linked range is mapped as a
- * streaming mapping and gets its own DMA address (per-piece mode).
+ * streaming mapping and gets its own DMA address (per-piece mode).  PCI
+ * P2PDMA memory that the device reaches at its PCI bus address is linked
+ * per piece at that address, with nothing mapped.
  * Documentation/core-api/dma-iova.rst explains the design.
  */
 #include <linux/debugfs.h>
@@ -16,6 +18,7 @@
 #include <linux/iommu-dma.h>
 #include <linux/jump_label.h>
 #include <linux/kernel.h>
+#include <linux/memremap.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/percpu.h>
@@ -28,6 +31,9 @@
 
 #define CREATE_TRACE_POINTS
 #include <trace/events/dma_iova.h>
+
+/* The flags that say what memory a transfer is made of: 0 is host memory. */
+#define DMA_IOVA_KIND		(DMA_IOVA_P2P | DMA_IOVA_BUS_ADDR)
 
 /**
  * struct dma_iova_piece - a range linked in per-piece mode
@@ -159,6 +165,18 @@ static bool dma_iova_in_use(const struct dma_iova_state *state)
 	return state->flags & DMA_IOVA_IN_USE;
 }
 
+/* Guard the P2P paths, so that they vanish without CONFIG_PCI_P2PDMA. */
+static bool dma_iova_p2p(const struct dma_iova_state *state)
+{
+	return IS_ENABLED(CONFIG_PCI_P2PDMA) && (state->flags & DMA_IOVA_P2P);
+}
+
+static bool dma_iova_bus_addr(const struct dma_iova_state *state)
+{
+	return IS_ENABLED(CONFIG_PCI_P2PDMA) &&
+		(state->flags & DMA_IOVA_BUS_ADDR);
+}
+
 /* Is [offset, offset + size) a non-empty range inside the transfer? */
 static bool dma_iova_range_ok(const struct dma_iova_state *state,
 			      size_t offset, size_t size)
@@ -210,8 +228,12 @@ static int dma_iova_link_piece(struct device *dev, struct dma_iova_state *state,
 
 	addr = dma_map_page_attrs(dev, page, offset_in_page(phys), size, dir,
 				  attrs);
-	if (dma_mapping_error(dev, addr))
+	if (dma_mapping_error(dev, addr)) {
+		/* dma-direct never bounces P2P memory: that will not pass. */
+		if (dma_iova_p2p(state) && !use_dma_iommu(dev))
+			return -EREMOTEIO;
 		return -ENOMEM;
+	}
 
 	if (dma_iova_piece_needs_log(dev, addr)) {
 		ret = dma_iova_log_add(state, addr, offset, size, dir);
@@ -253,8 +275,12 @@ static void dma_iova_unlink_pieces(struct device *dev,
 				i++;
 				continue;
 			}
-			dma_unmap_page_attrs(dev, p->addr, p->size, p->dir,
-					     attrs);
+			if (dma_iova_bus_addr(state))
+				debug_dma_iova_unlink(dev, p->addr, p->size,
+						      p->dir);
+			else
+				dma_unmap_page_attrs(dev, p->addr, p->size,
+						     p->dir, attrs);
 			*p = log->pieces[--log->nr];
 		}
 		if (!log->nr) {
@@ -264,6 +290,86 @@ static void dma_iova_unlink_pieces(struct device *dev,
 			link = &log->next;
 		}
 	}
+}
+
+/* PCI peer-to-peer memory ------------------------------------------- */
+
+/*
+ * Find the kind of the memory at @phys for @dev: 0 for host memory, else
+ * the DMA_IOVA_KIND flags of PCI P2PDMA memory that @dev reaches, with
+ * the bus offset of its provider in *@bus_off for DMA_IOVA_BUS_ADDR.  The
+ * PCI code caches how a client reaches a provider, so this costs a look
+ * at the struct page for host memory and a lookup for P2P memory.
+ */
+static int dma_iova_kind(struct device *dev, phys_addr_t phys,
+			 unsigned int *kind, u64 *bus_off)
+{
+	struct page *page = pfn_to_page(PHYS_PFN(phys));
+	struct pci_p2pdma_map_state p2p = {};
+
+	*kind = 0;
+	if (!is_pci_p2pdma_page(page))
+		return 0;
+	/* dma_map_ops need not know P2P memory: see dma_map_sg() users. */
+	if (!dma_pci_p2pdma_supported(dev))
+		return -EREMOTEIO;
+
+	switch (pci_p2pdma_state(&p2p, dev, page)) {
+	case PCI_P2PDMA_MAP_BUS_ADDR:
+		*kind = DMA_IOVA_P2P | DMA_IOVA_BUS_ADDR;
+		*bus_off = p2p.bus_off;
+		return 0;
+	case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
+		*kind = DMA_IOVA_P2P;
+		return 0;
+	default:
+		return -EREMOTEIO;
+	}
+}
+
+/*
+ * A transfer is all host memory or all P2P memory that @dev reaches one
+ * way: check that the range at @phys is what dma_iova_alloc() found.
+ */
+static int dma_iova_check_kind(struct device *dev,
+			       const struct dma_iova_state *state,
+			       phys_addr_t phys, u64 *bus_off)
+{
+	unsigned int kind;
+	int ret;
+
+	if (!IS_ENABLED(CONFIG_PCI_P2PDMA))
+		return 0;
+	ret = dma_iova_kind(dev, phys, &kind, bus_off);
+	if (ret)
+		return ret;
+	return kind == (state->flags & DMA_IOVA_KIND) ? 0 : -EREMOTEIO;
+}
+
+/*
+ * Link P2P memory that @dev reaches at its PCI bus address: nothing is
+ * mapped, so there is nothing to unmap either.  DMA-API debugging tracks
+ * the range as a linked one all the same, and for it the range is logged
+ * so that teardown finds it.
+ */
+static int dma_iova_link_bus_addr(struct device *dev,
+				  struct dma_iova_state *state,
+				  phys_addr_t phys, size_t offset, size_t size,
+				  enum dma_data_direction dir, u64 bus_off,
+				  dma_addr_t *dma_addr)
+{
+	dma_addr_t addr = phys + bus_off;
+	int ret;
+
+	if (IS_ENABLED(CONFIG_DMA_API_DEBUG)) {
+		ret = dma_iova_log_add(state, addr, offset, size, dir);
+		if (ret)
+			return ret;
+		dma_iova_count(dev, DMA_IOVA_STAT_LOGGED, 1);
+		debug_dma_iova_link(dev, phys, addr, size, dir);
+	}
+	*dma_addr = addr;
+	return 0;
 }
 
 /* Contiguous mode --------------------------------------------------- */
@@ -320,24 +426,33 @@ static void dma_iova_unlink_contiguous(struct device *dev,
  * it from the domain's allocator within the device's DMA mask: the
  * transfer is then in contiguous mode and dma_use_iova() returns %true.
  * Otherwise nothing is reserved and each dma_iova_link() maps its range
- * as a streaming mapping (per-piece mode).  @phys only gives the offset
- * of the first byte inside an IOMMU granule; the memory need not be
- * linked yet.
+ * as a streaming mapping (per-piece mode).  @phys gives the offset of the
+ * first byte inside an IOMMU granule and the kind of memory of the whole
+ * transfer; the memory need not be linked yet.
+ *
+ * A transfer is all host memory or all PCI P2PDMA memory.  The PCI P2PDMA
+ * code tells from the page at @phys how @dev reaches P2P memory: within
+ * one device or through a PCI switch, and the transfer is linked in
+ * per-piece mode at PCI bus addresses with nothing mapped and no IOVA
+ * space; or through the host bridge, and it is mapped like host memory.
  *
  * On failure @state is zeroed, holds nothing and may be passed to
  * dma_iova_alloc() again.
  *
  * Context: Any context; does not sleep.
  * Return:
- * * 0       - @state holds the transfer
- * * -EINVAL - @size is 0, @phys + @size overflows, or @dev cannot DMA
- * * -EBUSY  - @state holds a transfer already (and is left as it was)
- * * -ENOMEM - no IOVA space within the DMA mask; try again later
+ * * 0          - @state holds the transfer
+ * * -EINVAL    - @size is 0, @phys + @size overflows, or @dev cannot DMA
+ * * -EBUSY     - @state holds a transfer already (and is left as it was)
+ * * -ENOMEM    - no IOVA space within the DMA mask; try again later
+ * * -EREMOTEIO - @phys is PCI P2PDMA memory that @dev cannot reach
  */
 int dma_iova_alloc(struct device *dev, struct dma_iova_state *state,
 		   phys_addr_t phys, size_t size)
 {
+	unsigned int kind;
 	phys_addr_t end;
+	u64 bus_off;
 	int ret;
 
 	if (WARN_ON_ONCE(dma_iova_in_use(state)))
@@ -349,7 +464,13 @@ int dma_iova_alloc(struct device *dev, struct dma_iova_state *state,
 		goto out_error;
 	}
 
-	if (dma_iova_can_be_contiguous(dev)) {
+	ret = dma_iova_kind(dev, phys, &kind, &bus_off);
+	if (ret)
+		goto out_error;
+	state->flags |= kind;
+
+	/* P2P memory at its bus address needs no IOVA space. */
+	if (!dma_iova_bus_addr(state) && dma_iova_can_be_contiguous(dev)) {
 		ret = dma_iova_alloc_contiguous(dev, state, phys, size);
 		if (ret)
 			goto out_error;
@@ -392,16 +513,26 @@ EXPORT_SYMBOL_GPL(dma_iova_alloc);
  * and only the range that ends the transfer may end inside one.  The
  * memory belongs to the device from this call until it is unlinked.
  *
+ * The range must be memory of the kind dma_iova_alloc() found: host
+ * memory in a transfer of host memory, PCI P2PDMA memory that @dev
+ * reaches the same way in a P2P transfer.  P2P memory that @dev reaches
+ * without the host bridge is not mapped: *@dma_addr is its PCI bus
+ * address.
+ *
  * A failed link leaves nothing of the range mapped; the ranges linked
  * before stay linked.
  *
  * Context: Any context; does not sleep (allocates with %GFP_ATOMIC).
  * Return:
- * * 0       - the range is linked at *@dma_addr
- * * -EINVAL - @state holds no transfer, the range is empty or outside
+ * * 0          - the range is linked at *@dma_addr
+ * * -EINVAL    - @state holds no transfer, the range is empty or outside
  *   the transfer, or breaks the granule rule
- * * -EEXIST - part of the range is linked already (contiguous mode)
- * * -ENOMEM - no memory for page tables, bounce buffers or the log
+ * * -EEXIST    - part of the range is linked already (contiguous mode)
+ * * -ENOMEM    - no memory for page tables, bounce buffers or the log
+ * * -EREMOTEIO - the range is P2PDMA memory in a transfer of host memory,
+ *   host memory in a P2P transfer, P2PDMA memory that @dev reaches
+ *   another way than the transfer's or not at all, or P2PDMA memory that
+ *   dma-direct would have to bounce
  */
 int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 		  phys_addr_t phys, size_t offset, size_t size,
@@ -409,6 +540,7 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 		  dma_addr_t *dma_addr)
 {
 	bool bounced = false;
+	u64 bus_off = 0;
 	dma_addr_t addr;
 	int ret;
 
@@ -417,8 +549,16 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 		ret = -EINVAL;
 		goto out_error;
 	}
+	ret = dma_iova_check_kind(dev, state, phys, &bus_off);
+	if (ret)
+		goto out_error;
 
-	if (dma_iova_contiguous(state)) {
+	if (dma_iova_bus_addr(state)) {
+		ret = dma_iova_link_bus_addr(dev, state, phys, offset, size,
+					     dir, bus_off, &addr);
+		if (ret)
+			goto out_error;
+	} else if (dma_iova_contiguous(state)) {
 		/*
 		 * Links in order of offset cannot overlap; only one that goes
 		 * back below the furthest link needs the page table looked at.

@@ -6,7 +6,9 @@
  * DMA engine copies between RAM and a 4 KiB buffer of its own, so that
  * what is checked is what the device really moved.  Behind an IOMMU they
  * also check what the IOMMU holds after each step.  Without the edu
- * device they skip.
+ * device they skip.  The peer-to-peer cases also need published PCI
+ * P2PDMA memory, such as the controller memory buffer of QEMU's NVMe
+ * device with cmb_size_mb set.
  */
 #include <kunit/device.h>
 #include <kunit/test.h>
@@ -20,6 +22,7 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
@@ -327,6 +330,64 @@ static void test_expect_unmapped(struct kunit *test, dma_addr_t addr,
 							    addr, size), 0,
 				    "IOMMU still maps part of [%pad, +%zu)",
 				    &addr, size);
+}
+
+/**
+ * struct test_p2p - PCI P2PDMA memory of a provider in the machine
+ * @provider: the PCI device that publishes it
+ * @vaddr: the memory, as pci_alloc_p2pmem() gave it
+ * @size: its size
+ */
+struct test_p2p {
+	struct pci_dev *provider;
+	void *vaddr;
+	size_t size;
+};
+
+static void test_p2p_free(void *data)
+{
+	struct test_p2p *p2p = data;
+
+	pci_free_p2pmem(p2p->provider, p2p->vaddr, p2p->size);
+	pci_dev_put(p2p->provider);
+}
+
+/* Two pages of published P2PDMA memory, or skip the case. */
+static struct test_p2p *test_p2p_alloc(struct kunit *test)
+{
+	struct test_p2p *p2p = kunit_kzalloc(test, sizeof(*p2p), GFP_KERNEL);
+	struct pci_dev *pdev = NULL;
+
+	KUNIT_ASSERT_NOT_NULL(test, p2p);
+	if (!IS_ENABLED(CONFIG_PCI_P2PDMA))
+		kunit_skip(test, "needs CONFIG_PCI_P2PDMA");
+	/* nvme-pci registers its memory buffer from an asynchronous probe. */
+	wait_for_device_probe();
+	for_each_pci_dev(pdev)
+		if (pci_has_p2pmem(pdev))
+			break;
+	if (!pdev)
+		kunit_skip(test, "no published P2PDMA memory (-device nvme,cmb_size_mb=N)");
+	p2p->size = 2 * PAGE_SIZE;
+	p2p->vaddr = pci_alloc_p2pmem(pdev, p2p->size);
+	if (!p2p->vaddr) {
+		pci_dev_put(pdev);
+		kunit_skip(test, "no free P2PDMA memory");
+	}
+	p2p->provider = pdev;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_p2p_free,
+							p2p), 0);
+	return p2p;
+}
+
+static phys_addr_t test_p2p_phys(struct test_p2p *p2p, size_t off)
+{
+	return virt_to_phys(p2p->vaddr + off);
+}
+
+static dma_addr_t test_p2p_bus(struct test_p2p *p2p, size_t off)
+{
+	return pci_p2pmem_virt_to_bus(p2p->provider, p2p->vaddr + off);
 }
 
 /* Each case ---------------------------------------------------------- */
@@ -992,6 +1053,127 @@ static void dma_iova_test_no_dma_mask(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, state.flags, 0);
 }
 
+/*
+ * A device reaches P2P memory of its own function at the PCI bus address
+ * (the PCI code says so for every such pair): the transfer maps nothing
+ * and takes no IOVA space, behind an IOMMU or swiotlb=force too, and it
+ * logs its ranges only for DMA-API debugging.
+ */
+static void dma_iova_test_p2p_bus_addr(struct kunit *test)
+{
+	struct test_p2p *p2p = test_p2p_alloc(test);
+	struct device *dev = &p2p->provider->dev;
+	struct dma_iova_state state = {};
+	size_t off, mapped = 0;
+	dma_addr_t addr;
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_p2p_phys(p2p, 0),
+					     p2p->size), 0);
+	KUNIT_EXPECT_FALSE(test, dma_use_iova(&state));
+	KUNIT_EXPECT_EQ(test, state.addr, 0);
+	for (off = 0; off < p2p->size; off += PAGE_SIZE) {
+		if (dma_iova_link(dev, &state, test_p2p_phys(p2p, off), off,
+				  PAGE_SIZE, DMA_TO_DEVICE, 0, &addr)) {
+			KUNIT_FAIL(test, "linking P2P memory at %zu failed", off);
+			break;
+		}
+		mapped += PAGE_SIZE;
+		KUNIT_EXPECT_EQ_MSG(test, addr, test_p2p_bus(p2p, off),
+				    "not the bus address at %zu", off);
+	}
+	KUNIT_EXPECT_EQ(test, !!state.log, IS_ENABLED(CONFIG_DMA_API_DEBUG));
+	KUNIT_EXPECT_EQ(test, dma_iova_sync(dev, &state, 0, p2p->size), 0);
+	if (mapped == p2p->size) {
+		dma_iova_unlink(dev, &state, PAGE_SIZE, PAGE_SIZE,
+				DMA_TO_DEVICE, 0);
+		KUNIT_EXPECT_EQ(test, state.linked, PAGE_SIZE);
+		mapped = PAGE_SIZE;
+	}
+	dma_iova_destroy(dev, &state, mapped, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_NULL(test, state.log);
+	KUNIT_EXPECT_EQ(test, state.flags, 0);
+}
+
+/*
+ * P2P memory cannot join a transfer of host memory, nor the reverse, even
+ * where the device reaches both: the provider and its own memory.
+ */
+static void dma_iova_test_p2p_mixed(struct kunit *test)
+{
+	struct test_p2p *p2p = test_p2p_alloc(test);
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = &p2p->provider->dev;
+	struct dma_iova_state state = {};
+	dma_addr_t addr;
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
+					     2 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state,
+					    test_p2p_phys(p2p, PAGE_SIZE),
+					    PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE,
+					    0, &addr), -EREMOTEIO);
+	KUNIT_EXPECT_EQ(test, state.linked, 0);
+	KUNIT_EXPECT_NULL(test, state.log);
+	if (dma_use_iova(&state))
+		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, state.addr,
+							2 * PAGE_SIZE), 0);
+	dma_iova_destroy(dev, &state, 0, DMA_TO_DEVICE, 0);
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_p2p_phys(p2p, 0),
+					     2 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state,
+					    test_buf_phys(buf, PAGE_SIZE),
+					    PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE,
+					    0, &addr), -EREMOTEIO);
+	KUNIT_EXPECT_EQ(test, state.linked, 0);
+	KUNIT_EXPECT_NULL(test, state.log);
+	dma_iova_destroy(dev, &state, 0, DMA_TO_DEVICE, 0);
+}
+
+/*
+ * A device that cannot reach P2P memory gets -EREMOTEIO from alloc: one
+ * that is not on PCI, and the edu device if the PCI code finds no path
+ * (q35's host bridge is not on its list); if it finds one, the edu
+ * device sees the memory where the PCI code or the IOMMU put it.
+ */
+static void dma_iova_test_p2p_unreachable(struct kunit *test)
+{
+	struct test_p2p *p2p = test_p2p_alloc(test);
+	struct device *virt = kunit_device_register(test, "dma_iova_p2p");
+	phys_addr_t phys = test_p2p_phys(p2p, 0);
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state = {};
+	dma_addr_t addr;
+	int ret;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(virt));
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(virt,
+							   DMA_BIT_MASK(64)),
+			0);
+	KUNIT_EXPECT_EQ(test, dma_iova_alloc(virt, &state, phys, PAGE_SIZE),
+			-EREMOTEIO);
+	KUNIT_EXPECT_EQ(test, state.flags, 0);
+
+	ret = dma_iova_alloc(dev, &state, phys, PAGE_SIZE);
+	if (pci_p2pdma_distance(p2p->provider, dev, false) < 0) {
+		KUNIT_EXPECT_EQ(test, ret, -EREMOTEIO);
+		KUNIT_EXPECT_EQ(test, state.flags, 0);
+		return;
+	}
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	ret = dma_iova_link(dev, &state, phys, 0, PAGE_SIZE, DMA_TO_DEVICE, 0,
+			    &addr);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (!ret && dma_use_iova(&state))
+		KUNIT_EXPECT_EQ(test,
+				iommu_iova_to_phys(iommu_get_domain_for_dev(dev),
+						   addr), phys);
+	else if (!ret)
+		KUNIT_EXPECT_TRUE(test, addr == test_p2p_bus(p2p, 0) ||
+				  addr == phys_to_dma(dev, phys));
+	dma_iova_destroy(dev, &state, ret ? 0 : PAGE_SIZE, DMA_TO_DEVICE, 0);
+}
+
 static int dma_iova_test_init(struct kunit *test)
 {
 	if (!edu_pdev)
@@ -1014,6 +1196,9 @@ static struct kunit_case dma_iova_test_cases[] = {
 	KUNIT_CASE_PARAM(dma_iova_test_untrusted, untrusted_gen_params),
 	KUNIT_CASE_SLOW(dma_iova_test_concurrency),
 	KUNIT_CASE(dma_iova_test_no_dma_mask),
+	KUNIT_CASE(dma_iova_test_p2p_bus_addr),
+	KUNIT_CASE(dma_iova_test_p2p_mixed),
+	KUNIT_CASE(dma_iova_test_p2p_unreachable),
 	{}
 };
 

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # kunit.py --qemu_config for the DMA IOVA suites: a q35 machine with an
-# edu PCI device (a DMA engine the tests drive) in one DMA setup of
-# ../setups, chosen by $DMA_IOVA_SETUP (default: intel-strict).
+# edu PCI device (a DMA engine the tests drive) and an NVMe controller
+# whose memory buffer nvme-pci publishes as PCI P2PDMA memory, in one DMA
+# setup of ../setups, chosen by $DMA_IOVA_SETUP (default: intel-strict).
 
 import os
 
@@ -37,5 +38,6 @@ CONFIG_SERIAL_8250_CONSOLE=y''',
 					      '-accel', 'tcg', '-cpu', 'max',
 					      '-smp', '2', '-m', '2048',
 					      *_QEMU_OPTS,
+					      '-device', 'nvme,serial=p2p,cmb_size_mb=4',
 					      '-device', 'edu,dma_mask=0xffffffffffffffff',
 					      '-d', 'guest_errors'])
