@@ -250,21 +250,54 @@ def base_tree():
     return path
 
 
+def map_profiles(lines):
+    """{mode: [(function, hits, self time)]} from the PROFILE blocks."""
+    profiles, mode = {}, None
+    for x in lines:
+        if x.startswith('PROFILE-BEGIN '):
+            mode = parse(x).get('mode')
+            profiles[mode] = []
+        elif x.startswith('PROFILE-END'):
+            mode = None
+        elif mode:
+            f = x.split()
+            if len(f) >= 4 and f[1].isdigit():
+                profiles[mode].append((f[0], int(f[1]), f[2] + ' ' + f[3]))
+    return profiles
+
+
+def profile_table(profiles, n, top=12):
+    out = [f'Function profile, {n} pages, self time (function profiler;'
+           ' instrumented, so only the ranking means anything)']
+    for setup, modes in profiles.items():
+        for mode in ('iova', 'floor', 'sg'):
+            rows = modes.get(mode)
+            if not rows:
+                continue
+            out.append(f'  {setup} {mode}:')
+            out += [f'    {f:<40} {h:>9} {t:>16}' for f, h, t in rows[:top]]
+    return '\n'.join(out)
+
+
 def bench_map(args, kernel, initramfs, logs):
     ns = [int(x) for x in args.n.split(',')]
-    results = {}
+    results, profiles = {}, {}
     for setup in args.setups.split(','):
         log(f'  BENCH   map, {setup}')
         lines = boot(kernel, initramfs, setup,
-                     f'dmabench=map bench_n={args.n} bench_reps={args.reps}',
+                     f'dmabench=map bench_n={args.n} bench_reps={args.reps}'
+                     f' bench_profile={args.profile}',
                      os.path.join(logs, f'bench-map-{setup}.log'),
                      args.icount)
         results[setup] = map_results(lines)
+        profiles[setup] = map_profiles(lines)
     unit = 'guest instructions (icount)' if args.icount else 'ns'
     print()
     print(map_table(results, ns, unit))
     print(f'\n{args.reps} repetitions of {args.n} pages under QEMU TCG; '
           'only ratios within one run mean anything.\n')
+    if args.profile:
+        print(profile_table(profiles, args.profile))
 
 
 def bench_nvme(args, kernel, initramfs, logs):
@@ -299,6 +332,8 @@ def main():
     p.add_argument('--n', default='1,4,16,32,64,256',
                    help='request sizes in pages')
     p.add_argument('--reps', type=int, default=5)
+    p.add_argument('--profile', default='32',
+                   help='profile requests of this many pages ("" for none)')
     p.add_argument('--jobs', type=int, default=os.cpu_count())
     p.add_argument('--no-icount', dest='icount', action='store_false',
                    help='time with the host clock instead of icount')
