@@ -97,6 +97,10 @@ struct dma_iova_dev_stats {
 	u64 __percpu *stats;
 };
 
+/* dma_iova.stats=1 on the command line, whatever the object is called */
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "dma_iova."
+
 /* Counting is off by default so that it costs nothing. */
 static DEFINE_STATIC_KEY_FALSE(dma_iova_stats_enabled);
 static bool dma_iova_stats_param;
@@ -835,5 +839,6 @@ static int __init dma_iova_init(void)
 		static_branch_enable(&dma_iova_stats_enabled);
 	return 0;
 }
-core_initcall(dma_iova_init);
+/* After debugfs itself, which is a core_initcall too. */
+core_initcall_sync(dma_iova_init);
 #endif /* CONFIG_DEBUG_FS */
