@@ -43,7 +43,7 @@ if grep -q '^CONFIG_.*KUNIT_TEST=y' "$tree/$kunitconfig"; then
 		# The contract cases trip WARN_ON_ONCE() in kernel/dma/iova.c
 		# on purpose; any other warning or report fails the run.
 		# log-errors lists what no kernel log may hold.
-		bad=$(grep -v -e 'at kernel/dma/iova.c:' -e 'Call Trace:' "$raw" |
+		bad=$(grep -v -e 'kernel/dma/iova.c:[0-9]' -e 'Call Trace:' "$raw" |
 		      grep -m1 -E -f "$here/log-errors")
 		if [ $rc -eq 0 ] && [ -n "$bad" ]; then
 			rc=1 summary="$summary; log: $bad"
