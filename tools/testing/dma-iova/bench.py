@@ -240,13 +240,19 @@ def nvme_table(results, unit):
     return '\n'.join(out)
 
 
-def base_tree():
-    """A work tree of the pristine base beside build/linux."""
-    path = os.path.join(BUILD, 'base')
+def work_tree(name, rev):
+    """build/NAME: a work tree of build/linux at REV, so that what the
+    benchmark builds does not change under it (make lint checks out
+    older commits in build/linux)."""
+    path = os.path.join(BUILD, name)
+    rev = subprocess.run(['git', '-C', TREE, 'rev-parse', rev], check=True,
+                         capture_output=True, text=True).stdout.strip()
     if not os.path.isdir(path):
         subprocess.run(['git', '-C', TREE, 'worktree', 'add', '--detach',
-                        path, 'dma-iova-base'], check=True,
-                       stdout=subprocess.DEVNULL)
+                        path, rev], check=True, stdout=subprocess.DEVNULL)
+    else:
+        subprocess.run(['git', '-C', path, 'checkout', '-q', '--detach',
+                        rev], check=True)
     return path
 
 
@@ -301,7 +307,8 @@ def bench_map(args, kernel, initramfs, logs):
 
 
 def bench_nvme(args, kernel, initramfs, logs):
-    base = build_kernel(base_tree(), os.path.join(BUILD, 'bench-base'),
+    base = build_kernel(work_tree('base', 'dma-iova-base'),
+                        os.path.join(BUILD, 'bench-base'),
                         args.jobs)
     disk = os.path.join(BUILD, 'bench.disk')
     results = {}
@@ -339,10 +346,11 @@ def main():
                    help='time with the host clock instead of icount')
     args = p.parse_args()
 
-    kernel = build_kernel(TREE, os.path.join(BUILD, 'bench-kernel'),
+    tree = work_tree('bench-src', 'HEAD')
+    kernel = build_kernel(tree, os.path.join(BUILD, 'bench-kernel'),
                           args.jobs)
     initramfs = os.path.join(BUILD, 'bench-initramfs.cpio')
-    subprocess.run([os.path.join(HERE, 'mkinitramfs.sh'), initramfs, TREE],
+    subprocess.run([os.path.join(HERE, 'mkinitramfs.sh'), initramfs, tree],
                    check=True)
     logs = os.path.join(BUILD, 'logs')
     os.makedirs(logs, exist_ok=True)
