@@ -839,6 +839,7 @@ static int __init dma_iova_init(void)
 		static_branch_enable(&dma_iova_stats_enabled);
 	return 0;
 }
+
 /* After debugfs itself, which is a core_initcall too. */
 core_initcall_sync(dma_iova_init);
 #endif /* CONFIG_DEBUG_FS */
