@@ -25,6 +25,7 @@ endif
 help:
 	@echo 'make run      build, boot under intel-iommu and show a verified fio run'
 	@echo 'make check    build, run the KUnit suites and the boot matrix'
+	@echo '             (SETUPS="none intel-lazy" runs those setups only)'
 	@echo 'make bench    benchmark the mapping paths in QEMU, print a table'
 	@echo 'make tree     assemble build/linux: pristine base + series as commits'
 	@echo 'make refresh  write the commits of build/linux back to the overlay'

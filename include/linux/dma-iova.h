@@ -19,6 +19,7 @@ struct dma_iova_log;
 #define DMA_IOVA_BOUNCED	BIT(2)	/* a granule went to swiotlb */
 #define DMA_IOVA_P2P		BIT(3)	/* PCI P2PDMA memory */
 #define DMA_IOVA_BUS_ADDR	BIT(4)	/* P2P linked at PCI bus addresses */
+#define DMA_IOVA_IN_RESV	BIT(5)	/* in the space of dma_iova_reserve() */
 
 /**
  * struct dma_iova_state - DMA mapping of one transfer
@@ -30,12 +31,18 @@ struct dma_iova_log;
  *	mode; a link at or beyond it cannot overlap another
  * @flags: private state of the mapping (DMA_IOVA_*)
  * @log: private: pieces that teardown must visit, in per-piece mode
+ * @resv_addr: private: IOVA space kept by dma_iova_reserve()
+ * @resv_size: private: its size in bytes, 0 if the state keeps none
  *
  * The caller owns the state and keeps it from dma_iova_alloc() to
  * dma_iova_free() or dma_iova_destroy(), typically in its per-request
  * data.  It must be zeroed before its first dma_iova_alloc(); after
  * dma_iova_free() or dma_iova_destroy() it may be used again.  Only
  * @addr and @size are for the caller to read.
+ *
+ * A state that carries transfer after transfer of one device, such as
+ * the state of a block request tag, can keep IOVA space across them:
+ * see dma_iova_reserve().
  */
 struct dma_iova_state {
 	dma_addr_t addr;
@@ -44,6 +51,8 @@ struct dma_iova_state {
 	size_t linked_end;
 	unsigned int flags;
 	struct dma_iova_log *log;
+	dma_addr_t resv_addr;
+	size_t resv_size;
 };
 
 #ifdef CONFIG_HAS_DMA
@@ -62,6 +71,9 @@ void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 		      size_t mapped_len, enum dma_data_direction dir,
 		      unsigned long attrs);
+int dma_iova_reserve(struct device *dev, struct dma_iova_state *state,
+		     size_t size);
+void dma_iova_unreserve(struct device *dev, struct dma_iova_state *state);
 #else
 static inline int dma_iova_alloc(struct device *dev,
 				 struct dma_iova_state *state,
@@ -106,6 +118,17 @@ static inline void dma_iova_destroy(struct device *dev,
 				    unsigned long attrs)
 {
 }
+
+static inline int dma_iova_reserve(struct device *dev,
+				   struct dma_iova_state *state, size_t size)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void dma_iova_unreserve(struct device *dev,
+				      struct dma_iova_state *state)
+{
+}
 #endif /* CONFIG_HAS_DMA */
 
 /**
@@ -128,6 +151,19 @@ static inline void dma_iova_destroy(struct device *dev,
 static inline bool dma_use_iova(const struct dma_iova_state *state)
 {
 	return state->flags & DMA_IOVA_CONTIGUOUS;
+}
+
+/**
+ * dma_iova_reserved() - tell whether a state keeps reserved IOVA space
+ * @state: a DMA IOVA state
+ *
+ * Context: Any context.
+ * Return: %true between a successful dma_iova_reserve() and
+ * dma_iova_unreserve().
+ */
+static inline bool dma_iova_reserved(const struct dma_iova_state *state)
+{
+	return state->resv_size;
 }
 
 #endif /* _LINUX_DMA_IOVA_H */

@@ -79,12 +79,15 @@ enum dma_iova_stat {
 	DMA_IOVA_STAT_UNLINKS,		/* unlinks, by unlink or destroy */
 	DMA_IOVA_STAT_FREES,		/* transfers released */
 	DMA_IOVA_STAT_LOGGED,		/* per-piece ranges logged */
+	DMA_IOVA_STAT_RESERVES,		/* dma_iova_reserve() successes */
+	DMA_IOVA_STAT_IN_RESV,		/* transfers in reserved space */
 	DMA_IOVA_NR_STATS,
 };
 
 static const char * const dma_iova_stat_names[DMA_IOVA_NR_STATS] = {
 	"allocs", "contiguous", "alloc_errors", "links", "link_bytes",
-	"link_errors", "syncs", "unlinks", "frees", "logged",
+	"link_errors", "syncs", "unlinks", "frees", "logged", "reserves",
+	"in_reserve",
 };
 
 /**
@@ -167,6 +170,17 @@ static bool dma_iova_contiguous(const struct dma_iova_state *state)
 static bool dma_iova_in_use(const struct dma_iova_state *state)
 {
 	return state->flags & DMA_IOVA_IN_USE;
+}
+
+/* Forget the transfer of @state, but not the space it keeps reserved. */
+static void dma_iova_clear(struct dma_iova_state *state)
+{
+	dma_addr_t resv_addr = state->resv_addr;
+	size_t resv_size = state->resv_size;
+
+	memset(state, 0, sizeof(*state));
+	state->resv_addr = resv_addr;
+	state->resv_size = resv_size;
 }
 
 /* Guard the P2P paths, so that they vanish without CONFIG_PCI_P2PDMA. */
@@ -379,6 +393,10 @@ static int dma_iova_link_bus_addr(struct device *dev,
 /* Contiguous mode --------------------------------------------------- */
 
 #ifdef CONFIG_DMA_IOVA
+/*
+ * Give the transfer its IOVA range: in the space @state keeps reserved if
+ * it fits there, else from the allocator.
+ */
 static int dma_iova_alloc_contiguous(struct device *dev,
 				     struct dma_iova_state *state,
 				     phys_addr_t phys, size_t size)
@@ -386,12 +404,32 @@ static int dma_iova_alloc_contiguous(struct device *dev,
 	dma_addr_t addr;
 	int ret;
 
-	ret = iommu_dma_iova_alloc(dev, phys, size, &addr);
-	if (ret)
-		return ret;
+	if (state->resv_size &&
+	    !iommu_dma_iova_place(dev, state->resv_addr, state->resv_size,
+				  phys, size, &addr)) {
+		state->flags |= DMA_IOVA_IN_RESV;
+		dma_iova_count(dev, DMA_IOVA_STAT_IN_RESV, 1);
+	} else {
+		ret = iommu_dma_iova_alloc(dev, phys, size, &addr);
+		if (ret)
+			return ret;
+	}
 	state->addr = addr;
 	state->flags |= DMA_IOVA_CONTIGUOUS;
 	return 0;
+}
+
+static int dma_iova_reserve_space(struct device *dev,
+				  struct dma_iova_state *state, size_t size)
+{
+	return iommu_dma_iova_reserve(dev, size, &state->resv_addr,
+				      &state->resv_size);
+}
+
+static void dma_iova_unreserve_space(struct device *dev,
+				     struct dma_iova_state *state)
+{
+	iommu_dma_iova_free(dev, state->resv_addr, state->resv_size);
 }
 #else
 static int dma_iova_alloc_contiguous(struct device *dev,
@@ -399,6 +437,17 @@ static int dma_iova_alloc_contiguous(struct device *dev,
 				     phys_addr_t phys, size_t size)
 {
 	return -EOPNOTSUPP;
+}
+
+static int dma_iova_reserve_space(struct device *dev,
+				  struct dma_iova_state *state, size_t size)
+{
+	return -EOPNOTSUPP;
+}
+
+static void dma_iova_unreserve_space(struct device *dev,
+				     struct dma_iova_state *state)
+{
 }
 #endif /* CONFIG_DMA_IOVA */
 
@@ -440,8 +489,11 @@ static void dma_iova_unlink_contiguous(struct device *dev,
  * per-piece mode at PCI bus addresses with nothing mapped and no IOVA
  * space; or through the host bridge, and it is mapped like host memory.
  *
- * On failure @state is zeroed, holds nothing and may be passed to
- * dma_iova_alloc() again.
+ * If @state keeps IOVA space from dma_iova_reserve(), a transfer that
+ * fits is put there instead of allocating a range.
+ *
+ * On failure @state holds nothing (it keeps its reserved space) and may
+ * be passed to dma_iova_alloc() again.
  *
  * Context: Any context; does not sleep.
  * Return:
@@ -461,7 +513,7 @@ int dma_iova_alloc(struct device *dev, struct dma_iova_state *state,
 
 	if (WARN_ON_ONCE(dma_iova_in_use(state)))
 		return -EBUSY;
-	memset(state, 0, sizeof(*state));
+	dma_iova_clear(state);
 	if (!size || check_add_overflow(phys, (phys_addr_t)size, &end) ||
 	    WARN_ON_ONCE(!dev->dma_mask)) {
 		ret = -EINVAL;
@@ -488,7 +540,7 @@ int dma_iova_alloc(struct device *dev, struct dma_iova_state *state,
 	return 0;
 
 out_error:
-	memset(state, 0, sizeof(*state));
+	dma_iova_clear(state);
 	dma_iova_count(dev, DMA_IOVA_STAT_ALLOC_ERRORS, 1);
 	return ret;
 }
@@ -673,6 +725,8 @@ void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 		dma_iova_unlink_pieces(dev, state, offset, size, attrs);
 	}
 	state->linked -= size;
+	if (!state->linked)
+		state->linked_end = 0;
 	trace_dma_iova_unlink(dev, offset, size);
 	dma_iova_count(dev, DMA_IOVA_STAT_UNLINKS, 1);
 }
@@ -681,9 +735,9 @@ EXPORT_SYMBOL_GPL(dma_iova_unlink);
 /* Release the space of a transfer whose links are all gone. */
 static void __dma_iova_free(struct device *dev, struct dma_iova_state *state)
 {
-	if (dma_iova_contiguous(state))
+	if (dma_iova_contiguous(state) && !(state->flags & DMA_IOVA_IN_RESV))
 		iommu_dma_iova_free(dev, state->addr, state->size);
-	memset(state, 0, sizeof(*state));
+	dma_iova_clear(state);
 	dma_iova_count(dev, DMA_IOVA_STAT_FREES, 1);
 }
 
@@ -769,9 +823,14 @@ void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 	}
 
 	if (contiguous) {
-		/* One invalidation for the unmap, and the range goes with it. */
+		/*
+		 * One invalidation for the unmap, and the range goes with it,
+		 * unless it is in reserved space: the next transfer reuses
+		 * that at once, so the IOTLB is invalidated before returning.
+		 */
 		dma_iova_unlink_contiguous(dev, state, 0, mapped_len, dir,
-					   attrs, true);
+					   attrs,
+					   !(state->flags & DMA_IOVA_IN_RESV));
 	} else {
 		dma_iova_unlink_pieces(dev, state, 0, mapped_len, attrs);
 		/* A piece straddling mapped_len was a bug: unmap it anyway. */
@@ -780,9 +839,87 @@ void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 	}
 	dma_iova_count(dev, DMA_IOVA_STAT_UNLINKS, 1);
 	dma_iova_count(dev, DMA_IOVA_STAT_FREES, 1);
-	memset(state, 0, sizeof(*state));
+	dma_iova_clear(state);
 }
 EXPORT_SYMBOL_GPL(dma_iova_destroy);
+
+/**
+ * dma_iova_reserve() - keep IOVA space in a state for the transfers to come
+ * @dev: device of the transfers
+ * @state: state that holds no transfer and keeps no space
+ * @size: size in bytes of the largest transfer the space is for
+ *
+ * Behind a dma-iommu domain, with %CONFIG_DMA_IOVA, allocates IOVA space
+ * for a transfer of up to @size bytes that starts anywhere in an IOMMU
+ * granule, and keeps it in @state.  From then on dma_iova_alloc() on
+ * @state puts a transfer that fits there, without asking the IOVA
+ * allocator, and dma_iova_free() and dma_iova_destroy() leave the space
+ * in @state.  A transfer that does not fit, and P2P memory linked at its
+ * bus address, are set up as without reserved space.
+ *
+ * This is for a state that carries one transfer after another, such as
+ * the state of a block request tag.  Large transfers gain most: the IOVA
+ * allocator caches only small ranges, and allocates larger ones under a
+ * lock.  The space comes back only with dma_iova_unreserve(), so it
+ * counts against the IOVA space below the device's DMA mask for as long
+ * as it is kept.  A transfer in reserved space is unlinked with an IOTLB
+ * invalidation before dma_iova_destroy() returns, in a lazy domain too,
+ * because the next transfer may use the same IOVA at once.
+ *
+ * Context: Any context; does not sleep.
+ * Return:
+ * * 0           - @state keeps the space
+ * * -EOPNOTSUPP - @dev maps without IOVA space; transfers on @state are
+ *   set up as before, per piece
+ * * -EINVAL     - @size is 0 or too large, or @dev cannot DMA
+ * * -EBUSY      - @state holds a transfer or keeps space already
+ * * -ENOMEM     - no IOVA space within the DMA mask
+ */
+int dma_iova_reserve(struct device *dev, struct dma_iova_state *state,
+		     size_t size)
+{
+	int ret;
+
+	if (WARN_ON_ONCE(dma_iova_in_use(state) || dma_iova_reserved(state)))
+		return -EBUSY;
+	if (!size || WARN_ON_ONCE(!dev->dma_mask))
+		return -EINVAL;
+	if (!dma_iova_can_be_contiguous(dev))
+		return -EOPNOTSUPP;
+
+	ret = dma_iova_reserve_space(dev, state, size);
+	if (ret) {
+		state->resv_addr = 0;
+		state->resv_size = 0;
+		return ret;
+	}
+	dma_iova_count(dev, DMA_IOVA_STAT_RESERVES, 1);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(dma_iova_reserve);
+
+/**
+ * dma_iova_unreserve() - give back the IOVA space a state keeps
+ * @dev: device of the state
+ * @state: state of dma_iova_reserve(), holding no transfer
+ *
+ * Releases the space dma_iova_reserve() kept in @state.  A transfer still
+ * held is a bug: it warns once and is torn down first, so that nothing
+ * stays mapped.  A state that keeps no space is left as it is.
+ *
+ * Context: Any context; does not sleep.
+ */
+void dma_iova_unreserve(struct device *dev, struct dma_iova_state *state)
+{
+	if (WARN_ON_ONCE(dma_iova_in_use(state)))
+		dma_iova_free(dev, state);
+	if (!dma_iova_reserved(state))
+		return;
+	dma_iova_unreserve_space(dev, state);
+	state->resv_addr = 0;
+	state->resv_size = 0;
+}
+EXPORT_SYMBOL_GPL(dma_iova_unreserve);
 
 /* debugfs ----------------------------------------------------------- */
 

@@ -167,18 +167,19 @@ static u8 test_buf_byte(struct test_buf *buf, size_t off)
 }
 
 /*
- * Map [start, start + size) of @buf as one transfer, one link per page
- * piece (or one link for all of it if the buffer is contiguous and
- * @one_link), and sync it.
+ * Map [start, start + size) of @buf as one transfer in the state of @map,
+ * which may keep reserved space, one link per page piece (or one link for
+ * all of it if the buffer is contiguous and @one_link), and sync it.
  */
-static int __test_map(struct device *dev, struct test_map *map,
-		      struct test_buf *buf, size_t start, size_t size,
-		      enum dma_data_direction dir, bool one_link)
+static int test_map_again(struct device *dev, struct test_map *map,
+			  struct test_buf *buf, size_t start, size_t size,
+			  enum dma_data_direction dir, bool one_link)
 {
 	size_t off = start;
 	int ret;
 
-	memset(map, 0, sizeof(*map));
+	map->nr = 0;
+	map->mapped = 0;
 	ret = dma_iova_alloc(dev, &map->state, test_buf_phys(buf, start),
 			     size);
 	if (ret)
@@ -207,6 +208,15 @@ static int __test_map(struct device *dev, struct test_map *map,
 out_destroy:
 	dma_iova_destroy(dev, &map->state, map->mapped, dir, 0);
 	return ret;
+}
+
+/* As test_map_again(), in a new state. */
+static int __test_map(struct device *dev, struct test_map *map,
+		      struct test_buf *buf, size_t start, size_t size,
+		      enum dma_data_direction dir, bool one_link)
+{
+	memset(map, 0, sizeof(*map));
+	return test_map_again(dev, map, buf, start, size, dir, one_link);
 }
 
 static int test_map(struct device *dev, struct test_map *map,
@@ -1180,6 +1190,159 @@ static void dma_iova_test_p2p_unreachable(struct kunit *test)
 	dma_iova_destroy(dev, &state, ret ? 0 : PAGE_SIZE, DMA_TO_DEVICE, 0);
 }
 
+/*
+ * Transfers one after the other in a state's reserved space: each is put
+ * in that space whatever its offset in a page, and the device reads the
+ * bytes of the transfer it was given, not those of the one before at the
+ * same IOVA.  That holds in lazy domains only because teardown of a
+ * transfer in reserved space invalidates the IOTLB at once.
+ */
+static void dma_iova_test_reserve(struct kunit *test)
+{
+	static const size_t starts[] = { 0, 1000, 0, PAGE_SIZE - 8 };
+	struct test_buf *bufs[2] = { test_buf_alloc(test), test_buf_alloc(test) };
+	struct test_buf *dst = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	size_t size = 3 * PAGE_SIZE, off, bad;
+	struct dma_iova_state others[8] = {};
+	struct test_map map = {}, out;
+	dma_addr_t resv, addr;
+	unsigned int i;
+	int ret;
+
+	ret = dma_iova_reserve(dev, &map.state, 4 * PAGE_SIZE);
+	if (ret == -EOPNOTSUPP) {
+		KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&map.state));
+		KUNIT_ASSERT_EQ(test, test_map_again(dev, &map, bufs[0], 0,
+						     size, DMA_TO_DEVICE,
+						     false), 0);
+		KUNIT_EXPECT_FALSE(test, dma_use_iova(&map.state));
+		dma_iova_destroy(dev, &map.state, map.mapped, DMA_TO_DEVICE, 0);
+		kunit_skip(test, "needs an IOMMU (contiguous mode)");
+	}
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_TRUE(test, dma_iova_reserved(&map.state));
+	resv = map.state.resv_addr;
+	KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, resv,
+						map.state.resv_size), 0);
+	test_buf_fill(bufs[0], 0x11);
+	test_buf_fill(bufs[1], 0x77);
+
+	for (i = 0; i < ARRAY_SIZE(starts); i++) {
+		struct test_buf *src = bufs[i % 2];
+		size_t start = starts[i];
+
+		KUNIT_ASSERT_EQ(test, test_map_again(dev, &map, src, start,
+						     size, DMA_TO_DEVICE,
+						     false), 0);
+		addr = map.state.addr;
+		KUNIT_EXPECT_TRUE(test, dma_use_iova(&map.state));
+		KUNIT_EXPECT_EQ(test, addr, resv + offset_in_page(start));
+		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, addr, size),
+				map.nr);
+
+		/* the device reads this transfer's bytes through the IOVA */
+		test_buf_fill(dst, 0xa5);
+		KUNIT_EXPECT_EQ(test, edu_dma_map(&map, 0, EDU_XFER, false), 1);
+		dma_iova_destroy(dev, &map.state, map.mapped, DMA_TO_DEVICE, 0);
+		test_expect_unmapped(test, addr, size);
+		KUNIT_EXPECT_TRUE(test, dma_iova_reserved(&map.state));
+		KUNIT_EXPECT_EQ(test, map.state.resv_addr, resv);
+
+		KUNIT_ASSERT_EQ(test, test_map(dev, &out, dst, 0, EDU_XFER,
+					       DMA_FROM_DEVICE), 0);
+		KUNIT_EXPECT_GT(test, edu_dma_map(&out, 0, EDU_XFER, true), 0);
+		dma_iova_destroy(dev, &out.state, out.mapped, DMA_FROM_DEVICE,
+				 0);
+		for (off = 0, bad = 0; off < EDU_XFER; off++)
+			if (test_buf_byte(dst, off) !=
+			    test_pattern(0x11 + (i % 2) * 0x66, start + off))
+				bad++;
+		KUNIT_EXPECT_EQ_MSG(test, bad, 0,
+				    "transfer %u: %zu bytes differ", i, bad);
+	}
+
+	/*
+	 * The space stayed out of the allocator: ranges allocated now, of
+	 * the transfers' size, lie elsewhere.  (Ranges a lazy domain queued
+	 * reach the allocator within its 10 ms flush timeout.)
+	 */
+	msleep(20);
+	for (i = 0; i < ARRAY_SIZE(others); i++) {
+		ret = dma_iova_alloc(dev, &others[i], test_buf_phys(bufs[0], 0),
+				     size);
+		KUNIT_EXPECT_EQ(test, ret, 0);
+		if (ret)
+			break;
+		KUNIT_EXPECT_TRUE(test, others[i].addr + size <= resv ||
+				  others[i].addr >= resv + map.state.resv_size);
+	}
+	while (i--)
+		dma_iova_free(dev, &others[i]);
+
+	/* A transfer too large for the space gets a range of its own. */
+	KUNIT_ASSERT_EQ(test, test_map_again(dev, &map, bufs[0], 0,
+					     6 * PAGE_SIZE, DMA_TO_DEVICE,
+					     false), 0);
+	addr = map.state.addr;
+	KUNIT_EXPECT_TRUE(test, dma_use_iova(&map.state));
+	KUNIT_EXPECT_TRUE(test, addr + 6 * PAGE_SIZE <= resv ||
+			  addr >= resv + map.state.resv_size);
+	KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, resv,
+						map.state.resv_size), 0);
+	dma_iova_destroy(dev, &map.state, map.mapped, DMA_TO_DEVICE, 0);
+	test_expect_unmapped(test, addr, 6 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, map.state.resv_addr, resv);
+
+	dma_iova_unreserve(dev, &map.state);
+	KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&map.state));
+	KUNIT_EXPECT_EQ(test, map.state.resv_addr, 0);
+}
+
+/* Misuse of reserved space gets an error, and nothing stays mapped. */
+static void dma_iova_test_reserve_errors(struct kunit *test)
+{
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state = {};
+	dma_addr_t addr;
+
+	KUNIT_EXPECT_EQ(test, dma_iova_reserve(dev, &state, 0), -EINVAL);
+	/* too large behind an IOMMU, nothing to reserve without one */
+	KUNIT_EXPECT_LT(test, dma_iova_reserve(dev, &state, SIZE_MAX), 0);
+	KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&state));
+	/* unreserving a state that keeps nothing does nothing */
+	dma_iova_unreserve(dev, &state);
+
+	/* a state holding a transfer cannot reserve */
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
+					     PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_reserve(dev, &state, PAGE_SIZE),
+			-EBUSY);
+	dma_iova_free(dev, &state);
+	KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&state));
+
+	if (dma_iova_reserve(dev, &state, 2 * PAGE_SIZE))
+		kunit_skip(test, "needs an IOMMU (contiguous mode)");
+	/* nor can one that keeps space already */
+	KUNIT_EXPECT_EQ(test, dma_iova_reserve(dev, &state, PAGE_SIZE),
+			-EBUSY);
+
+	/* unreserving with a transfer linked tears that down first */
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
+					     2 * PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state, test_buf_phys(buf, 0),
+					    0, PAGE_SIZE, DMA_TO_DEVICE, 0,
+					    &addr), 0);
+	KUNIT_EXPECT_EQ(test, addr, state.resv_addr);
+	KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, addr, 2 * PAGE_SIZE), 1);
+	dma_iova_unreserve(dev, &state);
+	test_expect_unmapped(test, addr, 2 * PAGE_SIZE);
+	KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&state));
+	KUNIT_EXPECT_EQ(test, state.flags, 0);
+	KUNIT_EXPECT_NULL(test, state.log);
+}
+
 static int dma_iova_test_init(struct kunit *test)
 {
 	if (!edu_pdev)
@@ -1205,6 +1368,8 @@ static struct kunit_case dma_iova_test_cases[] = {
 	KUNIT_CASE(dma_iova_test_p2p_bus_addr),
 	KUNIT_CASE(dma_iova_test_p2p_mixed),
 	KUNIT_CASE(dma_iova_test_p2p_unreachable),
+	KUNIT_CASE(dma_iova_test_reserve),
+	KUNIT_CASE(dma_iova_test_reserve_errors),
 	{}
 };
 
