@@ -1192,10 +1192,9 @@ static void dma_iova_test_p2p_unreachable(struct kunit *test)
 
 /*
  * Transfers one after the other in a state's reserved space: each is put
- * in that space whatever its offset in a page, and the device reads the
- * bytes of the transfer it was given, not those of the one before at the
- * same IOVA.  That holds in lazy domains only because teardown of a
- * transfer in reserved space invalidates the IOTLB at once.
+ * in that space whatever its offset in a page, the device reads the bytes
+ * of the transfer it was given, not those of the one before at the same
+ * IOVA, and the space never goes back to the allocator.
  */
 static void dma_iova_test_reserve(struct kunit *test)
 {

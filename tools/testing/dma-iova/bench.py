@@ -269,11 +269,11 @@ def map_profiles(lines):
     return profiles
 
 
-def profile_table(profiles, n, top=12):
-    out = [f'Function profile, {n} pages, self time (function profiler;'
+def profile_table(profiles, what, top=12):
+    out = [f'Function profile, {what}, self time (function profiler;'
            ' instrumented, so only the ranking means anything)']
     for setup, modes in profiles.items():
-        for mode in ('iova', 'floor', 'sg'):
+        for mode in ('iova', 'floor', 'sg', f'nvme-{what}'):
             rows = modes.get(mode)
             if not rows:
                 continue
@@ -300,7 +300,7 @@ def bench_map(args, kernel, initramfs, logs):
     print(f'\n{args.reps} repetitions of {args.n} pages under QEMU TCG; '
           'only ratios within one run mean anything.\n')
     if args.profile:
-        print(profile_table(profiles, args.profile))
+        print(profile_table(profiles, f'{args.profile} pages'))
 
 
 def bench_nvme(args, kernel, initramfs, logs):
@@ -308,17 +308,20 @@ def bench_nvme(args, kernel, initramfs, logs):
                         os.path.join(BUILD, 'bench-base'),
                         args.jobs)
     disk = os.path.join(BUILD, 'bench.disk')
-    results = {}
+    results, profiles = {}, {}
     for setup in args.setups.split(','):
         results[setup] = {}
         for name, k in (('base', base), ('new', kernel)):
             log(f'  BENCH   nvme, {setup}, {name} kernel')
             with open(disk, 'wb') as f:
                 f.truncate(512 << 20)
-            lines = boot(k, initramfs, setup, 'dmabench=nvme',
+            lines = boot(k, initramfs, setup,
+                         f'dmabench=nvme bench_nvme_profile={args.nvme_profile}',
                          os.path.join(logs, f'bench-nvme-{setup}-{name}.log'),
                          args.icount, disk)
             results[setup][name] = nvme_results(lines)
+            if args.nvme_profile:
+                profiles[f'{setup} {name}'] = map_profiles(lines)
             max_kb = [x.split()[1] for x in lines
                       if x.startswith('NVME-MAX-KB ')]
             log(f'          max_hw_sectors_kb {" ".join(max_kb)}')
@@ -330,6 +333,8 @@ def bench_nvme(args, kernel, initramfs, logs):
     print(nvme_table(results, unit))
     print('\nSame disk, same jobs, same configuration for both kernels '
           'under QEMU TCG; only ratios within one run mean anything.\n')
+    if args.nvme_profile:
+        print(profile_table(profiles, args.nvme_profile, top=30))
 
 
 def main():
@@ -343,6 +348,9 @@ def main():
     p.add_argument('--profile', default='32',
                    help='profile requests of this many pages ("" for none)')
     p.add_argument('--jobs', type=int, default=os.cpu_count())
+    p.add_argument('--nvme-profile', default='',
+                   help='profile this job of bench.fio once more in the'
+                   ' nvme benchmark (function profiler, all functions)')
     p.add_argument('--base', default='dma-iova-base',
                    help='revision of build/linux the nvme benchmark'
                    ' compares with (default: the unmodified kernel)')
