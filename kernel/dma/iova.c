@@ -783,6 +783,24 @@ void dma_iova_free(struct device *dev, struct dma_iova_state *state)
 }
 EXPORT_SYMBOL_GPL(dma_iova_free);
 
+/*
+ * Is [0, @mapped_len) of the transfer what is linked?  Links never overlap,
+ * so links that reached as far as the bytes they hold cover that range
+ * without a gap, and only a transfer that was unlinked in part needs its
+ * page table looked at.
+ */
+static bool dma_iova_linked_from_zero(struct device *dev,
+				      const struct dma_iova_state *state,
+				      size_t mapped_len)
+{
+	if (mapped_len != state->linked)
+		return false;
+	if (!dma_iova_contiguous(state) || !mapped_len ||
+	    state->linked_end == mapped_len)
+		return true;
+	return iommu_dma_iova_is_linked(dev, state->addr, 0, mapped_len);
+}
+
 /**
  * dma_iova_destroy() - unlink a transfer and release its address space
  * @dev: device of the transfer
@@ -809,10 +827,7 @@ void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 		return;
 
 	trace_dma_iova_destroy(dev, state->addr, mapped_len, contiguous);
-	if (WARN_ON_ONCE(mapped_len != state->linked ||
-			 (contiguous && mapped_len &&
-			  !iommu_dma_iova_is_linked(dev, state->addr, 0,
-						    mapped_len)))) {
+	if (WARN_ON_ONCE(!dma_iova_linked_from_zero(dev, state, mapped_len))) {
 		/* Not what was linked: unlink what is, so nothing leaks. */
 		dma_iova_unlink_leftovers(dev, state);
 		mapped_len = 0;
