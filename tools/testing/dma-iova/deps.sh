@@ -3,8 +3,8 @@
 #
 # Install what building and testing the series needs, from Debian's
 # packages, if it is missing: the base kernel source at the version in
-# ./base-version, the toolchain, QEMU, busybox-static, fio and the lint
-# tools.  Quiet when everything is there.
+# ./base-version, the toolchain, QEMU, busybox-static, fio, iproute2 and
+# the lint tools.  Quiet when everything is there.
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
@@ -13,7 +13,7 @@ version=$(grep -v '^#' "$here/base-version" | head -1)
 # package:file-or-command that shows it is installed
 needs=(
 	bc:bc bison:bison busybox-static:/bin/busybox ccache:ccache
-	cpio:cpio flex:flex fio:fio gcc:gcc git:git kmod:depmod
+	cpio:cpio flex:flex fio:fio gcc:gcc git:git iproute2:rdma kmod:depmod
 	libelf-dev:/usr/include/gelf.h libssl-dev:/usr/include/openssl/ssl.h
 	make:make perl:perl python3:python3 python3-ply:/usr/lib/python3/dist-packages/ply
 	python3-git:/usr/lib/python3/dist-packages/git

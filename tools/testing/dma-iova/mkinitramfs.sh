@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build an initramfs: busybox-static, fio with every library it links,
-# the fio jobs and an /init.
+# Build an initramfs: busybox-static, fio and iproute2's ip and rdma with
+# every library they link, the fio jobs and an /init.
 #
 # Usage: mkinitramfs.sh OUTPUT.cpio [TREE]
 #   without TREE: the test initramfs, /init is "init" of this directory;
@@ -33,13 +33,17 @@ else
 fi
 chmod 755 "$root/init"
 
-fio=$(command -v fio)
-cp "$fio" "$root/bin/fio"
-# Every library fio links, at the path the loader looks for it.
-ldd "$fio" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' |
-while read -r lib; do
-	mkdir -p "$root$(dirname "$lib")"
-	cp -L "$lib" "$root$lib"
+# fio, and iproute2's ip and rdma for the NVMe over RDMA case, each with
+# every library it links, at the path the loader looks for it.  In /bin
+# they take the place of busybox's applets of the same name.
+for prog in fio ip rdma; do
+	path=$(PATH=$PATH:/usr/sbin:/sbin command -v "$prog")
+	cp "$path" "$root/bin/$prog"
+	ldd "$path" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' |
+	while read -r lib; do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
 done
 
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) > "$out.tmp"
