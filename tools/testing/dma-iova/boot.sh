@@ -9,6 +9,13 @@
 #   MODE   verify: fio verify jobs with PRPs, with SGLs and across a
 #          controller reset, on a plain and a metadata namespace
 #          run:    a short workload whose fio summary is shown
+#          rdma:   NVMe over RDMA in loopback inside the guest (Soft-RoCE
+#                  on a dummy netdev, the nvmet-rdma target over
+#                  null_blk): fio verify jobs on the connected namespace;
+#                  needs a kernel with the options of rdma.config
+#          rdma-mr: as rdma, with every RDMA READ/WRITE buffer of the
+#                  target registered with MRs (ib_core.force_mr=1), as
+#                  on iWARP
 #
 # The case fails on a missing disk, a fio error, a kernel warning, BUG,
 # KASAN, UBSAN or lockdep report, a DMA-API debug error, a kmemleak
@@ -27,6 +34,7 @@ if [ -z "$line" ]; then
 fi
 qemu_opts=$(echo "$line" | cut -d'|' -f2)
 cmdline=$(echo "$line" | cut -d'|' -f3)
+[ "$mode" = rdma-mr ] && cmdline="$cmdline ib_core.force_mr=1"
 expect=$(echo "$line" | cut -d'|' -f4)
 
 mkdir -p "$logdir"
@@ -62,6 +70,15 @@ problems=()
 grep -q '^DMA-IOVA-DONE' "$log" || problems+=("did not finish")
 wants="nvme=present fio=0 unbind=0"
 [ "$mode" = verify ] && wants="$wants reset=0"
+label=$setup
+if [ "$mode" = rdma ] || [ "$mode" = rdma-mr ]; then
+	# Soft-RoCE maps nothing for DMA (ib_uses_virt_dma()): of what the
+	# setup expects, only the NVMe PCI disk's IOMMU domain applies.
+	wants="$wants rdma=connected disconnect=0 teardown=0 rdma_rw=used"
+	[ "$mode" = rdma-mr ] && wants="$wants rdma_rw_mr=used"
+	expect=$(echo "$expect" | grep -o 'domain=[^ ]*')
+	label=$mode/$setup
+fi
 for want in $wants kmemleak=0 dma_api_errors=0 $expect; do
 	grep -q "^DMA-IOVA-RESULT $want\$" "$log" ||
 		problems+=("$(grep -o "^DMA-IOVA-RESULT ${want%%=*}=.*" "$log" |
@@ -88,9 +105,9 @@ done
 [ ${#problems[@]} -gt ${#msgs[@]} ] && msgs+=("missing result lines")
 jobs=$(grep -c '^DMA-IOVA-JOB' "$log")
 if [ ${#msgs[@]} -eq 0 ]; then
-	printf 'ok    %-14s %3ds  %s fio jobs verified\n' "$setup" "$secs" "$jobs"
+	printf 'ok    %-14s %3ds  %s fio jobs verified\n' "$label" "$secs" "$jobs"
 	exit 0
 fi
-printf 'FAIL  %-14s %3ds  %s (log: %s)\n' "$setup" "$secs" \
+printf 'FAIL  %-14s %3ds  %s (log: %s)\n' "$label" "$secs" \
 	"$(IFS=';'; echo "${msgs[*]}")" "$log"
 exit 1

@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # "make check": run the project's KUnit suites, then boot the kernel in
-# every DMA setup with verified NVMe I/O.  One line per case, then
-# "N passed, N failed"; non-zero exit on any failure.
+# every DMA setup with verified NVMe I/O, and in two with NVMe over RDMA.
+# One line per case, then "N passed, N failed"; non-zero exit on any
+# failure.
 #
 # Usage: check.sh TREE KBUILD INITRAMFS
-# SETUPS="name ..." in the environment limits the run to those setups.
+# SETUPS="name ..." in the environment limits the run to those setups,
+# RDMA_SETUPS="name ..." the NVMe over RDMA case ("" skips it).
 set -uo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
@@ -66,6 +68,20 @@ for s in $setups; do
 	"$here/boot.sh" "$kernel" "$initramfs" "$s" verify "$logs"
 	count $?
 done
+
+# NVMe over RDMA in loopback, if the kernel has rdma.config's options:
+# in the setups of RDMA_SETUPS (default: none and intel-strict), with
+# and without MRs for the target's buffers.
+if grep -q '^CONFIG_NVME_TARGET_RDMA=y' "$kbuild/.config"; then
+	for s in ${RDMA_SETUPS-none intel-strict}; do
+		for m in rdma rdma-mr; do
+			"$here/boot.sh" "$kernel" "$initramfs" "$s" $m "$logs/$m"
+			count $?
+		done
+	done
+else
+	echo "rdma: the kernel lacks the options of rdma.config; not run"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
