@@ -9,6 +9,8 @@ KBUILD := $(CURDIR)/build/kernel
 KERNEL := $(KBUILD)/arch/x86/boot/bzImage
 INITRAMFS := build/initramfs.cpio
 KUNITCONFIG := kernel/configs/dma-iova-test.config
+# What the NVMe over RDMA boot case adds to the test kernel.
+RDMACONFIG := $(CURDIR)/$(HARNESS)/rdma.config
 QEMU_CONFIG := $(CURDIR)/$(HARNESS)/qemu_configs/x86_64_dma.py
 JOBS ?= $(shell nproc)
 
@@ -43,9 +45,10 @@ refresh: deps
 	@$(HARNESS)/dma_iova_tree.py refresh
 
 build: tree
-	@echo '  BUILD   $(KUNITCONFIG) -> build/kernel'
+	@echo '  BUILD   $(KUNITCONFIG) + rdma.config -> build/kernel'
 	@cd $(TREE) && ./tools/testing/kunit/kunit.py build \
-		--kunitconfig=$(KUNITCONFIG) --qemu_config=$(QEMU_CONFIG) \
+		--kunitconfig=$(KUNITCONFIG) --kunitconfig=$(RDMACONFIG) \
+		--qemu_config=$(QEMU_CONFIG) \
 		--build_dir=$(KBUILD) --jobs=$(JOBS) $(KCC) \
 		> $(CURDIR)/build/kernel-build.log 2>&1 || \
 		{ tail -40 $(CURDIR)/build/kernel-build.log; exit 1; }
