@@ -17,7 +17,6 @@
 #include <linux/dma-direct.h>
 #include <linux/dma-iova.h>
 #include <linux/dma-mapping.h>
-#include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/iommu.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -27,29 +26,10 @@
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
 
-/* The edu device, QEMU docs/specs/edu.rst */
-#define EDU_VENDOR		0x1234
-#define EDU_DEVICE		0x11e8
-#define EDU_DMA_SRC		0x80
-#define EDU_DMA_DST		0x88
-#define EDU_DMA_COUNT		0x90
-#define EDU_DMA_CMD		0x98
-#define EDU_DMA_START		BIT(0)
-#define EDU_DMA_TO_RAM		BIT(1)
-#define EDU_BUF			0x40000
-/*
- * The device's buffer is 4 KiB, but QEMU aborts on a DMA that reaches
- * its last byte.  Chunks of 3 KiB stay clear of that and still cross
- * page boundaries.
- */
-#define EDU_XFER		3072
+#include "dma_iova_edu.h"
 
 /* Pages of a test buffer, each apart from the next in physical memory. */
 #define TEST_PAGES		8
-
-static struct pci_dev *edu_pdev;
-/* One DMA engine: the cases of the suite run one after the other. */
-static void __iomem *edu_regs;
 
 /**
  * struct test_buf - a buffer of pages
@@ -248,82 +228,12 @@ static unsigned int test_map_segments(struct test_map *map)
 	return segs;
 }
 
-/* Granules of [addr, addr + size) that the device's IOMMU domain maps. */
-static unsigned int test_iommu_mapped(struct device *dev, dma_addr_t addr,
-				      size_t size)
-{
-	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
-	dma_addr_t iova;
-	unsigned int n = 0;
-
-	for (iova = ALIGN_DOWN(addr, PAGE_SIZE); iova < addr + size;
-	     iova += PAGE_SIZE)
-		if (iommu_iova_to_phys(domain, iova))
-			n++;
-	return n;
-}
-
-/* Run one edu DMA of @len bytes between @ram and the edu buffer. */
-static int edu_dma(dma_addr_t ram, u32 edu_off, u32 len, bool to_ram)
-{
-	int i;
-
-	writeq(to_ram ? EDU_BUF + edu_off : ram, edu_regs + EDU_DMA_SRC);
-	writeq(to_ram ? ram : EDU_BUF + edu_off, edu_regs + EDU_DMA_DST);
-	writeq(len, edu_regs + EDU_DMA_COUNT);
-	writeq(EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0),
-	       edu_regs + EDU_DMA_CMD);
-	/* The device runs a DMA about 100 ms after it is started. */
-	for (i = 0; i < 400; i++) {
-		if (!(readq(edu_regs + EDU_DMA_CMD) & EDU_DMA_START))
-			return 0;
-		usleep_range(5000, 10000);
-	}
-	return -ETIMEDOUT;
-}
-
-/*
- * Move [off, off + len) of a mapped transfer to or from the start of the
- * edu buffer: one DMA per run of ranges that are adjacent in DMA space,
- * as a driver builds one descriptor per such run.  Returns the number of
- * DMAs, or an error.
- */
+/* Move [off, off + len) of a mapped transfer to or from the edu buffer. */
 static int edu_dma_map(struct test_map *map, size_t off, size_t len,
 		       bool to_ram)
 {
-	size_t pos = 0, edu_off = 0, seg_len = 0;
-	dma_addr_t seg_addr = 0;
-	unsigned int i;
-	int ret, dmas = 0;
-
-	for (i = 0; i < map->nr; pos += map->len[i++]) {
-		size_t lo = max(off, pos);
-		size_t hi = min(off + len, pos + map->len[i]);
-		dma_addr_t addr = map->addr[i] + (lo - pos);
-
-		if (lo >= hi)
-			continue;
-		if (seg_len && seg_addr + seg_len == addr) {
-			seg_len += hi - lo;
-			continue;
-		}
-		if (seg_len) {
-			ret = edu_dma(seg_addr, edu_off, seg_len, to_ram);
-			if (ret)
-				return ret;
-			edu_off += seg_len;
-			dmas++;
-		}
-		seg_addr = addr;
-		seg_len = hi - lo;
-	}
-	if (seg_len) {
-		ret = edu_dma(seg_addr, edu_off, seg_len, to_ram);
-		if (ret)
-			return ret;
-		dmas++;
-	}
-	return dmas;
+	return dma_iova_edu_dma_ranges(map->addr, map->len, map->nr, off, len,
+				       to_ram);
 }
 
 static void test_unset_untrusted(void *data)
@@ -336,8 +246,8 @@ static void test_expect_unmapped(struct kunit *test, dma_addr_t addr,
 				 size_t size)
 {
 	if (addr)
-		KUNIT_EXPECT_EQ_MSG(test, test_iommu_mapped(test_dev(test),
-							    addr, size), 0,
+		KUNIT_EXPECT_EQ_MSG(test, dma_iova_edu_mapped(test_dev(test),
+							      addr, size), 0,
 				    "IOMMU still maps part of [%pad, +%zu)",
 				    &addr, size);
 }
@@ -449,8 +359,8 @@ static void dma_iova_test_alloc(struct kunit *test)
 	if (dma_use_iova(&state)) {
 		KUNIT_EXPECT_EQ(test, state.addr & ~PAGE_MASK,
 				c->offset & ~PAGE_MASK);
-		KUNIT_EXPECT_EQ(test, test_iommu_mapped(test_dev(test),
-							state.addr, c->size),
+		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(test_dev(test),
+							  state.addr, c->size),
 				0);
 	}
 	dma_iova_free(test_dev(test), &state);
@@ -541,8 +451,8 @@ static void dma_iova_test_link_errors(struct kunit *test)
 					    0, &addr), c->err);
 	KUNIT_EXPECT_EQ(test, state.linked, pre);
 	if (dma_use_iova(&state))
-		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, state.addr,
-							2 * PAGE_SIZE),
+		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, state.addr,
+							  2 * PAGE_SIZE),
 				pre ? 1 : 0);
 	if (pre)
 		dma_iova_unlink(dev, &state, c->pre_offset, PAGE_SIZE,
@@ -612,7 +522,7 @@ static void dma_iova_test_partial_link_destroy(struct kunit *test)
 					    &addr), -EINVAL);
 	base = state.addr;
 	if (dma_use_iova(&state))
-		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, base, size), 3);
+		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, base, size), 3);
 	dma_iova_destroy(dev, &state, off, DMA_TO_DEVICE, 0);
 	test_expect_unmapped(test, base, size);
 	KUNIT_EXPECT_NULL(test, state.log);
@@ -640,11 +550,11 @@ static void dma_iova_test_unlink_offset(struct kunit *test)
 		dma_addr_t base = state.addr;
 		phys_addr_t phys = test_buf_phys(buf, 2 * PAGE_SIZE);
 
-		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, base, PAGE_SIZE), 1);
-		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, base + PAGE_SIZE,
-							2 * PAGE_SIZE), 0);
-		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, base + 3 * PAGE_SIZE,
-							PAGE_SIZE), 1);
+		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, base, PAGE_SIZE), 1);
+		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, base + PAGE_SIZE,
+							  2 * PAGE_SIZE), 0);
+		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, base + 3 * PAGE_SIZE,
+							  PAGE_SIZE), 1);
 		/* the range stays reserved: relink the middle */
 		KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state, phys, PAGE_SIZE,
 						    PAGE_SIZE, DMA_BIDIRECTIONAL,
@@ -703,7 +613,7 @@ static void dma_iova_test_unlink_unlinked(struct kunit *test)
 	}
 	dma_iova_unlink(dev, &state, PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	KUNIT_EXPECT_EQ(test, state.linked, PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, state.addr, PAGE_SIZE), 1);
+	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, state.addr, PAGE_SIZE), 1);
 	addr = state.addr;
 	dma_iova_destroy(dev, &state, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	test_expect_unmapped(test, addr, 2 * PAGE_SIZE);
@@ -763,8 +673,8 @@ static void dma_iova_test_device_copy(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, test_map_segments(&in), 1);
 		for (i = 0, off = 0; i < in.nr; off += in.len[i++])
 			KUNIT_EXPECT_EQ(test, in.addr[i], in.state.addr + off);
-		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, in.state.addr,
-							c->size), in.nr);
+		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, in.state.addr,
+							  c->size), in.nr);
 	} else {
 		/* Teardown must be able to find every bounce buffer. */
 		for (i = 0; i < in.nr; i++)
@@ -888,9 +798,9 @@ static void dma_iova_test_untrusted(struct kunit *test)
 	src = test_buf_alloc_contiguous(test);
 	dst = test_buf_alloc_contiguous(test);
 	probe = test_buf_alloc(test);
-	edu_pdev->untrusted = true;
+	to_pci_dev(dev)->untrusted = true;
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_unset_untrusted,
-							edu_pdev), 0);
+							dev), 0);
 
 	test_buf_fill(src, 0x33);
 	test_buf_fill(dst, 0x77);
@@ -915,10 +825,11 @@ static void dma_iova_test_untrusted(struct kunit *test)
 
 	/* The head granule as the device sees it: zeros around the data. */
 	granule = in.state.addr - start;
-	KUNIT_ASSERT_EQ(test, edu_dma(granule, 0, EDU_XFER, false), 0);
+	KUNIT_ASSERT_EQ(test, dma_iova_edu_dma(granule, 0, EDU_XFER, false), 0);
 	KUNIT_ASSERT_EQ(test, test_map(dev, &pin, probe, 0, PAGE_SIZE,
 				       DMA_FROM_DEVICE), 0);
-	KUNIT_EXPECT_EQ(test, edu_dma(pin.addr[0], 0, EDU_XFER, true), 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_edu_dma(pin.addr[0], 0, EDU_XFER, true),
+			0);
 	dma_iova_destroy(dev, &pin.state, pin.mapped, DMA_FROM_DEVICE, 0);
 	p = page_address(probe->pages[0]);
 	for (off = 0; off < EDU_XFER; off++) {
@@ -1131,8 +1042,8 @@ static void dma_iova_test_p2p_mixed(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, state.linked, 0);
 	KUNIT_EXPECT_NULL(test, state.log);
 	if (dma_use_iova(&state))
-		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, state.addr,
-							2 * PAGE_SIZE), 0);
+		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, state.addr,
+							  2 * PAGE_SIZE), 0);
 	dma_iova_destroy(dev, &state, 0, DMA_TO_DEVICE, 0);
 
 	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_p2p_phys(p2p, 0),
@@ -1222,8 +1133,8 @@ static void dma_iova_test_reserve(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	KUNIT_ASSERT_TRUE(test, dma_iova_reserved(&map.state));
 	resv = map.state.resv_addr;
-	KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, resv,
-						map.state.resv_size), 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, resv,
+						  map.state.resv_size), 0);
 	test_buf_fill(bufs[0], 0x11);
 	test_buf_fill(bufs[1], 0x77);
 
@@ -1237,7 +1148,7 @@ static void dma_iova_test_reserve(struct kunit *test)
 		addr = map.state.addr;
 		KUNIT_EXPECT_TRUE(test, dma_use_iova(&map.state));
 		KUNIT_EXPECT_EQ(test, addr, resv + offset_in_page(start));
-		KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, addr, size),
+		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, addr, size),
 				map.nr);
 
 		/* the device reads this transfer's bytes through the IOVA */
@@ -1287,8 +1198,8 @@ static void dma_iova_test_reserve(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, dma_use_iova(&map.state));
 	KUNIT_EXPECT_TRUE(test, addr + 6 * PAGE_SIZE <= resv ||
 			  addr >= resv + map.state.resv_size);
-	KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, resv,
-						map.state.resv_size), 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, resv,
+						  map.state.resv_size), 0);
 	dma_iova_destroy(dev, &map.state, map.mapped, DMA_TO_DEVICE, 0);
 	test_expect_unmapped(test, addr, 6 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, map.state.resv_addr, resv);
@@ -1334,7 +1245,7 @@ static void dma_iova_test_reserve_errors(struct kunit *test)
 					    0, PAGE_SIZE, DMA_TO_DEVICE, 0,
 					    &addr), 0);
 	KUNIT_EXPECT_EQ(test, addr, state.resv_addr);
-	KUNIT_EXPECT_EQ(test, test_iommu_mapped(dev, addr, 2 * PAGE_SIZE), 1);
+	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, addr, 2 * PAGE_SIZE), 1);
 	dma_iova_unreserve(dev, &state);
 	test_expect_unmapped(test, addr, 2 * PAGE_SIZE);
 	KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&state));
@@ -1344,10 +1255,12 @@ static void dma_iova_test_reserve_errors(struct kunit *test)
 
 static int dma_iova_test_init(struct kunit *test)
 {
-	if (!edu_pdev)
+	struct device *dev = dma_iova_edu_dev();
+
+	if (!dev)
 		kunit_skip(test, "no QEMU edu PCI device (-device edu)");
-	test->priv = &edu_pdev->dev;
-	return dma_set_mask_and_coherent(&edu_pdev->dev, DMA_BIT_MASK(64));
+	test->priv = dev;
+	return dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
 }
 
 static struct kunit_case dma_iova_test_cases[] = {
@@ -1372,46 +1285,14 @@ static struct kunit_case dma_iova_test_cases[] = {
 	{}
 };
 
-static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
-{
-	int ret;
-
-	ret = pcim_enable_device(pdev);
-	if (ret)
-		return ret;
-	edu_regs = pcim_iomap(pdev, 0, 0);
-	if (!edu_regs)
-		return -ENOMEM;
-	pci_set_master(pdev);
-	edu_pdev = pdev;
-	return 0;
-}
-
-static void edu_remove(struct pci_dev *pdev)
-{
-	edu_pdev = NULL;
-}
-
-static const struct pci_device_id edu_ids[] = {
-	{ PCI_DEVICE(EDU_VENDOR, EDU_DEVICE) },
-	{}
-};
-
-static struct pci_driver edu_driver = {
-	.name = "dma_iova_kunit_edu",
-	.id_table = edu_ids,
-	.probe = edu_probe,
-	.remove = edu_remove,
-};
-
 static int dma_iova_suite_init(struct kunit_suite *suite)
 {
-	return pci_register_driver(&edu_driver);
+	return dma_iova_edu_register();
 }
 
 static void dma_iova_suite_exit(struct kunit_suite *suite)
 {
-	pci_unregister_driver(&edu_driver);
+	dma_iova_edu_unregister();
 }
 
 static struct kunit_suite dma_iova_test_suite = {
@@ -1426,3 +1307,4 @@ kunit_test_suite(dma_iova_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the DMA IOVA API");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

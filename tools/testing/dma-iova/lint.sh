@@ -7,8 +7,12 @@
 #    adds, and none more than the base has in the files it edits;
 #  - W=1 and sparse (C=2): no warning in the C files the series touches;
 #  - every patch builds: the series is built commit by commit,
-#    incrementally, with the configuration of "make build"; the tip also
-#    with CONFIG_DMA_IOVA=n and with CONFIG_IOMMU_SUPPORT=n.
+#    incrementally, with the configuration of "make build" without
+#    rdma.config (kernel/configs/dma-iova-test.config alone, which keeps
+#    the build of each patch in ccache across runs); the tip also with
+#    CONFIG_DMA_IOVA=n and with CONFIG_IOMMU_SUPPORT=n; and each patch
+#    that touches the RDMA core or its tests builds drivers/infiniband/,
+#    drivers/nvme/ and lib/tests/ with the full configuration.
 # One line per gate, then "N passed, N failed".
 #
 # Usage: lint.sh TREE KBUILD
@@ -81,33 +85,54 @@ done
 # Every patch builds: check the series out commit by commit in the tree
 # and build each incrementally in the build directory of "make build",
 # then come back to the tip.
+build_at() {		# build_at COMMIT CONFIG WHAT TARGETS...
+	local c=$1 config=$2 what=$3 out
+	shift 3
+	git checkout -q --detach "$c"
+	cp "$config" "$kbuild/.config"
+	out=$(make -s O="$kbuild" CC="$cc" olddefconfig 2>&1 &&
+	      make -s O="$kbuild" CC="$cc" -j"$(nproc)" "$@" 2>&1 |
+	      grep -E 'warning:|error:|Error [0-9]')
+	[ -z "$out" ]
+	report $? "$what $(git log -1 --format='%h %s' "$c")" "$out"
+}
+
 if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
 	report 1 "build per patch" "build/linux has uncommitted edits"
 else
 	tip=$(git symbolic-ref -q --short HEAD || git rev-parse HEAD)
 	cp "$kbuild/.config" "$logs/tip.config"
+	# The test configuration without rdma.config, as kunit.py makes it.
+	rm -rf "$logs/config"
+	(./tools/testing/kunit/kunit.py config --build_dir="$logs/config" \
+		--kunitconfig=kernel/configs/dma-iova-test.config \
+		--qemu_config="$here/qemu_configs/x86_64_dma.py" \
+		--make_options CC="$cc") > "$logs/config.log" 2>&1
+	report $? "configuration without rdma.config" "$(tail -5 "$logs/config.log")"
+	cp "$logs/config/.config" "$logs/base.config"
+
 	for c in $(git rev-list --reverse "$base..HEAD"); do
-		git checkout -q --detach "$c"
-		cp "$logs/tip.config" "$kbuild/.config"
-		out=$(make -s O="$kbuild" CC="$cc" olddefconfig 2>&1 &&
-		      make -s O="$kbuild" CC="$cc" -j"$(nproc)" bzImage 2>&1 |
-		      grep -E 'warning:|error:|Error [0-9]')
-		[ -z "$out" ]
-		report $? "build $(git log -1 --format='%h %s' "$c")" "$out"
+		build_at "$c" "$logs/base.config" build bzImage
 	done
-	git checkout -q "$tip"
 
 	# The tip also builds without CONFIG_DMA_IOVA (every range is then
 	# mapped per piece) and without the IOMMU DMA layer at all.
+	git checkout -q "$tip"
 	for off in DMA_IOVA IOMMU_SUPPORT; do
-		cp "$logs/tip.config" "$kbuild/.config"
-		./scripts/config --file "$kbuild/.config" -d "$off"
-		out=$(make -s O="$kbuild" CC="$cc" olddefconfig 2>&1 &&
-		      make -s O="$kbuild" CC="$cc" -j"$(nproc)" bzImage 2>&1 |
-		      grep -E 'warning:|error:|Error [0-9]')
-		[ -z "$out" ]
-		report $? "build tip with CONFIG_$off=n" "$out"
+		cp "$logs/base.config" "$logs/off.config"
+		./scripts/config --file "$logs/off.config" -d "$off"
+		build_at HEAD "$logs/off.config" "build with CONFIG_$off=n:" \
+			bzImage
 	done
+
+	# The RDMA core and its tests, at each patch that touches them.
+	for c in $(git rev-list --reverse "$base..HEAD" -- drivers/infiniband \
+		   include/rdma lib/tests/dma_iova_edu.c \
+		   lib/tests/dma_iova_rdma_kunit.c); do
+		build_at "$c" "$logs/tip.config" "build RDMA, NVMe and tests of" \
+			drivers/infiniband/ drivers/nvme/ lib/tests/
+	done
+	git checkout -q "$tip"
 	cp "$logs/tip.config" "$kbuild/.config"
 fi
 
