@@ -110,4 +110,5 @@ if [ ${#msgs[@]} -eq 0 ]; then
 fi
 printf 'FAIL  %-14s %3ds  %s (log: %s)\n' "$label" "$secs" \
 	"$(IFS=';'; echo "${msgs[*]}")" "$log"
+"$here/log-report.sh" "$log"
 exit 1

@@ -46,7 +46,8 @@ if grep -q '^CONFIG_.*KUNIT_TEST=y' "$tree/$kunitconfig"; then
 		# The contract cases trip WARN_ON_ONCE() in kernel/dma/iova.c
 		# on purpose; any other warning or report fails the run.
 		# log-errors lists what no kernel log may hold.
-		bad=$(grep -v -e 'kernel/dma/iova.c:[0-9]' -e 'Call Trace:' "$raw" |
+		skip='kernel/dma/iova.c:[0-9]|Call Trace:'
+		bad=$(grep -v -E -e "$skip" "$raw" |
 		      grep -m1 -E -f "$here/log-errors")
 		if [ $rc -eq 0 ] && [ -n "$bad" ]; then
 			rc=1 summary="$summary; log: $bad"
@@ -56,6 +57,7 @@ if grep -q '^CONFIG_.*KUNIT_TEST=y' "$tree/$kunitconfig"; then
 		else
 			printf 'FAIL  kunit/%-14s %s (log: %s)\n' "$s" \
 				"${summary:-no result}" "$raw"
+			"$here/log-report.sh" "$raw" "$skip"
 		fi
 		count $rc
 	done
