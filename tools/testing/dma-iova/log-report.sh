@@ -12,9 +12,10 @@
 set -uo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
-log=$1 skip=${2:-^$^}
+log=$1 skip=${2:-}
 
-grep -n -E -f "$here/log-errors" "$log" | grep -v -E -e "$skip" |
+grep -n -E -f "$here/log-errors" "$log" |
+	if [ -n "$skip" ]; then grep -v -E -e "$skip"; else cat; fi |
 	head -1 | cut -d: -f1 | while read -r n; do
 	awk -v n="$n" 'NR >= n && NR < n + 150 {
 		print "      | " $0
