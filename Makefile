@@ -18,9 +18,9 @@ JOBS ?= $(shell nproc)
 # otherwise; with these, a clone in another folder hits the same cache.
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
-ifneq ($(shell command -v ccache),)
-KCC := --make_options CC="ccache gcc"
-endif
+# Decided when a recipe runs, after deps.sh has installed ccache: a first
+# build on a fresh machine must not go without it and the next redo all.
+KCC = $(if $(shell command -v ccache),--make_options CC="ccache gcc")
 
 .PHONY: help deps tree refresh build check run bench series lint clean
 
