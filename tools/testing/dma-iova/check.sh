@@ -4,7 +4,9 @@
 # "make check": run the project's KUnit suites, then boot the kernel in
 # every DMA setup with verified NVMe I/O, and in two with NVMe over RDMA.
 # One line per case, then "N passed, N failed"; non-zero exit on any
-# failure.
+# failure.  For CI systems the same results go to build/logs/check.tap
+# (TAP, one test point per case) and each KUnit run's results to
+# build/logs/kunit-SETUP.json (kunit.py's JSON).
 #
 # Usage: check.sh TREE KBUILD INITRAMFS
 # SETUPS="name ..." in the environment limits the run to those setups,
@@ -18,13 +20,20 @@ logs=$(dirname "$kbuild")/logs
 kunitconfig=kernel/configs/dma-iova-test.config
 mkdir -p "$logs"
 passed=0 failed=0
+tap=$logs/check.tap
+echo 'TAP version 13' > "$tap"
 setups=${SETUPS:-$(sed -e 's/#.*//' "$here/setups" | awk -F'|' 'NF > 1 { print $1 }')}
 
+# count RC NAME: tally a case and write its TAP test point.
 count() {
+	local n=$((passed + failed + 1))
+
 	if [ "$1" -eq 0 ]; then
 		passed=$((passed + 1))
+		echo "ok $n - $2" >> "$tap"
 	else
 		failed=$((failed + 1))
+		echo "not ok $n - $2" >> "$tap"
 	fi
 }
 
@@ -37,8 +46,8 @@ if grep -q '^CONFIG_.*KUNIT_TEST=y' "$tree/$kunitconfig"; then
 			--build_dir="$kbuild" \
 			--qemu_config="$here/qemu_configs/x86_64_dma.py" \
 			--timeout=900 --raw_output=all 'dma_iova*') > "$raw" 2>&1
-		(cd "$tree" && ./tools/testing/kunit/kunit.py parse "$raw") \
-			> "$log" 2>&1
+		(cd "$tree" && ./tools/testing/kunit/kunit.py parse \
+			--json="$logs/kunit-$s.json" "$raw") > "$log" 2>&1
 		rc=$?
 		grep -E '^\[[0-9:]+\] +(\[(PASSED|FAILED|SKIPPED|CRASHED)\]|=+ .* =+|(# )?Testing complete|ok|not ok)' \
 			"$log" | sed "s/^/  [$s] /"
@@ -59,7 +68,7 @@ if grep -q '^CONFIG_.*KUNIT_TEST=y' "$tree/$kunitconfig"; then
 				"${summary:-no result}" "$raw"
 			"$here/log-report.sh" "$raw" "$skip"
 		fi
-		count $rc
+		count $rc "kunit/$s"
 	done
 else
 	echo "KUnit: $kunitconfig enables no suite of the project yet"
@@ -68,7 +77,7 @@ fi
 # Boot matrix: verified O_DIRECT NVMe I/O in each DMA setup.
 for s in $setups; do
 	"$here/boot.sh" "$kernel" "$initramfs" "$s" verify "$logs"
-	count $?
+	count $? "$s"
 done
 
 # NVMe over RDMA in loopback, if the kernel has rdma.config's options:
@@ -78,12 +87,13 @@ if grep -q '^CONFIG_NVME_TARGET_RDMA=y' "$kbuild/.config"; then
 	for s in ${RDMA_SETUPS-none intel-strict}; do
 		for m in rdma rdma-mr; do
 			"$here/boot.sh" "$kernel" "$initramfs" "$s" $m "$logs/$m"
-			count $?
+			count $? "$m/$s"
 		done
 	done
 else
 	echo "rdma: the kernel lacks the options of rdma.config; not run"
 fi
 
+echo "1..$((passed + failed))" >> "$tap"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
