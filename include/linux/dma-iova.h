@@ -56,8 +56,9 @@ struct dma_iova_state {
 };
 
 #ifdef CONFIG_HAS_DMA
-int dma_iova_alloc(struct device *dev, struct dma_iova_state *state,
-		   phys_addr_t phys, size_t size);
+unsigned long dma_iova_merge_boundary(struct device *dev);
+int dma_iova_alloc_layout(struct device *dev, struct dma_iova_state *state,
+			  phys_addr_t phys, size_t size, phys_addr_t inner);
 void dma_iova_free(struct device *dev, struct dma_iova_state *state);
 int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 		  phys_addr_t phys, size_t offset, size_t size,
@@ -75,9 +76,15 @@ int dma_iova_reserve(struct device *dev, struct dma_iova_state *state,
 		     size_t size);
 void dma_iova_unreserve(struct device *dev, struct dma_iova_state *state);
 #else
-static inline int dma_iova_alloc(struct device *dev,
-				 struct dma_iova_state *state,
-				 phys_addr_t phys, size_t size)
+static inline unsigned long dma_iova_merge_boundary(struct device *dev)
+{
+	return 0;
+}
+
+static inline int dma_iova_alloc_layout(struct device *dev,
+					struct dma_iova_state *state,
+					phys_addr_t phys, size_t size,
+					phys_addr_t inner)
 {
 	return -EOPNOTSUPP;
 }
@@ -130,6 +137,28 @@ static inline void dma_iova_unreserve(struct device *dev,
 {
 }
 #endif /* CONFIG_HAS_DMA */
+
+/**
+ * dma_iova_alloc() - reserve DMA address space for a transfer
+ * @dev: device that will do the DMA
+ * @state: zeroed state, or one left by dma_iova_free() or dma_iova_destroy()
+ * @phys: physical address of the first byte of the transfer, or only its
+ *	offset in a page
+ * @size: size of the transfer in bytes
+ *
+ * dma_iova_alloc_layout() for a transfer whose ranges meet at IOMMU
+ * granule boundaries, such as one linked a page at a time, or one that
+ * the caller has checked against dma_iova_merge_boundary().
+ *
+ * Context: Any context; does not sleep.
+ * Return: as dma_iova_alloc_layout().
+ */
+static inline int dma_iova_alloc(struct device *dev,
+				 struct dma_iova_state *state,
+				 phys_addr_t phys, size_t size)
+{
+	return dma_iova_alloc_layout(dev, state, phys, size, 0);
+}
 
 /**
  * dma_use_iova() - tell whether a transfer is mapped as one IOVA range

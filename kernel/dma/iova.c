@@ -11,6 +11,7 @@
  * Documentation/core-api/dma-iova.rst explains the design.
  */
 #include <linux/debugfs.h>
+#include <linux/device.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-iova.h>
 #include <linux/dma-map-ops.h>
@@ -19,9 +20,11 @@
 #include <linux/jump_label.h>
 #include <linux/kernel.h>
 #include <linux/memremap.h>
+#include <linux/mempool.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/swiotlb.h>
@@ -81,23 +84,26 @@ enum dma_iova_stat {
 	DMA_IOVA_STAT_LOGGED,		/* per-piece ranges logged */
 	DMA_IOVA_STAT_RESERVES,		/* dma_iova_reserve() successes */
 	DMA_IOVA_STAT_IN_RESV,		/* transfers in reserved space */
+	DMA_IOVA_STAT_FALLBACKS,	/* per piece: no IOVA range to be had */
 	DMA_IOVA_NR_STATS,
 };
 
 static const char * const dma_iova_stat_names[DMA_IOVA_NR_STATS] = {
 	"allocs", "contiguous", "alloc_errors", "links", "link_bytes",
 	"link_errors", "syncs", "unlinks", "frees", "logged", "reserves",
-	"in_reserve",
+	"in_reserve", "fallbacks",
 };
 
 /**
  * struct dma_iova_dev_stats - the counters of one device
  * @name: the device's name when it was first counted
  * @stats: per-CPU counters, summed when read
+ * @rcu: frees it once no CPU can be counting into it
  */
 struct dma_iova_dev_stats {
 	char name[32];
 	u64 __percpu *stats;
+	struct rcu_head rcu;
 };
 
 /* dma_iova.stats=1 on the command line, whatever the object is called */
@@ -110,13 +116,44 @@ static bool dma_iova_stats_param;
 module_param_named(stats, dma_iova_stats_param, bool, 0400);
 MODULE_PARM_DESC(stats, "Count DMA IOVA calls per device from boot");
 
-/* struct device pointer -> struct dma_iova_dev_stats */
-static DEFINE_XARRAY(dma_iova_stats_xa);
+/*
+ * struct device pointer -> struct dma_iova_dev_stats.  Filled from any
+ * context, hardirq included, so its lock is taken with interrupts off; an
+ * entry goes when the device's managed resources are released (driver
+ * unbound, or device gone), so that a new device at the same address
+ * starts from nothing.
+ */
+static DEFINE_XARRAY_FLAGS(dma_iova_stats_xa, XA_FLAGS_LOCK_IRQ);
 
+static void dma_iova_stats_free_rcu(struct rcu_head *rcu)
+{
+	struct dma_iova_dev_stats *ds =
+		container_of(rcu, struct dma_iova_dev_stats, rcu);
+
+	free_percpu(ds->stats);
+	kfree(ds);
+}
+
+static void dma_iova_stats_release(struct device *dev, void *res)
+{
+	struct dma_iova_dev_stats *ds;
+	unsigned long flags;
+
+	xa_lock_irqsave(&dma_iova_stats_xa, flags);
+	ds = __xa_erase(&dma_iova_stats_xa, (unsigned long)dev);
+	xa_unlock_irqrestore(&dma_iova_stats_xa, flags);
+	if (ds)
+		call_rcu(&ds->rcu, dma_iova_stats_free_rcu);
+}
+
+/* Called under rcu_read_lock(), which keeps the entry alive. */
 static struct dma_iova_dev_stats *dma_iova_stats_get(struct device *dev)
 {
 	struct dma_iova_dev_stats *ds;
 	unsigned long key = (unsigned long)dev;
+	unsigned long flags;
+	void *res;
+	int ret;
 
 	ds = xa_load(&dma_iova_stats_xa, key);
 	if (likely(ds))
@@ -127,16 +164,23 @@ static struct dma_iova_dev_stats *dma_iova_stats_get(struct device *dev)
 		return NULL;
 	ds->stats = __alloc_percpu_gfp(DMA_IOVA_NR_STATS * sizeof(u64),
 				       sizeof(u64), GFP_ATOMIC | __GFP_NOWARN);
-	if (!ds->stats)
+	res = devres_alloc(dma_iova_stats_release, 0,
+			   GFP_ATOMIC | __GFP_NOWARN);
+	if (!ds->stats || !res)
 		goto out_free;
 	strscpy(ds->name, dev_name(dev), sizeof(ds->name));
-	if (xa_insert(&dma_iova_stats_xa, key, ds, GFP_ATOMIC))
-		goto out_free_percpu;
+
+	xa_lock_irqsave(&dma_iova_stats_xa, flags);
+	ret = __xa_insert(&dma_iova_stats_xa, key, ds, GFP_ATOMIC);
+	xa_unlock_irqrestore(&dma_iova_stats_xa, flags);
+	if (ret)
+		goto out_free;
+	devres_add(dev, res);
 	return ds;
 
-out_free_percpu:
-	free_percpu(ds->stats);
 out_free:
+	devres_free(res);
+	free_percpu(ds->stats);
 	kfree(ds);
 	/* Lost a race with another CPU, or no memory: use what is there. */
 	return xa_load(&dma_iova_stats_xa, key);
@@ -148,9 +192,11 @@ static void dma_iova_count(struct device *dev, enum dma_iova_stat stat, u64 n)
 
 	if (!static_branch_unlikely(&dma_iova_stats_enabled))
 		return;
+	rcu_read_lock();
 	ds = dma_iova_stats_get(dev);
 	if (ds)
 		this_cpu_add(ds->stats[stat], n);
+	rcu_read_unlock();
 }
 
 static bool dma_iova_can_be_contiguous(struct device *dev)
@@ -195,14 +241,36 @@ static bool dma_iova_bus_addr(const struct dma_iova_state *state)
 		(state->flags & DMA_IOVA_BUS_ADDR);
 }
 
-/* Is [offset, offset + size) a non-empty range inside the transfer? */
-static bool dma_iova_range_ok(const struct dma_iova_state *state,
-			      size_t offset, size_t size)
+/*
+ * Is [offset, offset + size) a non-empty range inside the transfer?  An
+ * empty range is -EINVAL, one that is not inside -ERANGE.
+ */
+static int dma_iova_check_range(const struct dma_iova_state *state,
+				size_t offset, size_t size)
 {
 	size_t end;
 
-	return size && !check_add_overflow(offset, size, &end) &&
-		end <= state->size;
+	if (!size)
+		return -EINVAL;
+	if (check_add_overflow(offset, size, &end) || end > state->size)
+		return -ERANGE;
+	return 0;
+}
+
+static bool dma_iova_range_ok(const struct dma_iova_state *state,
+			      size_t offset, size_t size)
+{
+	return !dma_iova_check_range(state, offset, size);
+}
+
+/*
+ * Can [0, linked_end) of a contiguous transfer have holes?  Links never
+ * overlap, so as long as they hold as many bytes as they reach, they
+ * cover [0, linked_end) without a gap.
+ */
+static bool dma_iova_may_have_holes(const struct dma_iova_state *state)
+{
+	return state->linked != state->linked_end;
 }
 
 /* Per-piece mode ---------------------------------------------------- */
@@ -215,6 +283,38 @@ static bool dma_iova_piece_needs_log(struct device *dev, dma_addr_t addr)
 	return swiotlb_find_pool(dev, dma_to_phys(dev, addr));
 }
 
+/*
+ * Log chunks come from a reserve when the page allocator has nothing to
+ * give without sleeping, so that a device that needs the log (swap or
+ * writeback on a non-coherent or bounced device, say) still makes
+ * progress under memory pressure: every chunk goes back when its
+ * transfer is torn down.  Before the reserve is made at boot, chunks come
+ * from kmalloc(), which the reserve's free hands back to.
+ */
+#define DMA_IOVA_LOG_RESERVE	64
+
+static mempool_t *dma_iova_log_pool;
+
+static struct dma_iova_log *dma_iova_log_alloc(void)
+{
+	mempool_t *pool = READ_ONCE(dma_iova_log_pool);
+
+	if (!pool)
+		return kmalloc(sizeof(struct dma_iova_log),
+			       GFP_ATOMIC | __GFP_NOWARN);
+	return mempool_alloc(pool, GFP_ATOMIC | __GFP_NOWARN);
+}
+
+static void dma_iova_log_free(struct dma_iova_log *log)
+{
+	mempool_t *pool = READ_ONCE(dma_iova_log_pool);
+
+	if (pool)
+		mempool_free(log, pool);
+	else
+		kfree(log);
+}
+
 static int dma_iova_log_add(struct dma_iova_state *state, dma_addr_t addr,
 			    size_t offset, size_t size,
 			    enum dma_data_direction dir)
@@ -222,7 +322,7 @@ static int dma_iova_log_add(struct dma_iova_state *state, dma_addr_t addr,
 	struct dma_iova_log *log = state->log;
 
 	if (!log || log->nr == DMA_IOVA_LOG_PIECES) {
-		log = kmalloc(sizeof(*log), GFP_ATOMIC | __GFP_NOWARN);
+		log = dma_iova_log_alloc();
 		if (!log)
 			return -ENOMEM;
 		log->nr = 0;
@@ -233,6 +333,26 @@ static int dma_iova_log_add(struct dma_iova_state *state, dma_addr_t addr,
 		.addr = addr, .offset = offset, .size = size, .dir = dir,
 	};
 	return 0;
+}
+
+/*
+ * Tell why a streaming mapping failed, after the fact so that the mapping
+ * that succeeds pays nothing: what never passes is not -ENOMEM, which
+ * callers retry.
+ */
+static int dma_iova_piece_error(struct device *dev,
+				const struct dma_iova_state *state, size_t size)
+{
+	/* dma-direct never bounces P2P memory: that will not pass. */
+	if (dma_iova_p2p(state) && !use_dma_iommu(dev))
+		return -EREMOTEIO;
+	if (size > dma_max_mapping_size(dev))
+		return -E2BIG;
+	/* dma-direct without swiotlb fails only on memory out of reach. */
+	if (!get_dma_ops(dev) && !use_dma_iommu(dev) &&
+	    !is_swiotlb_active(dev))
+		return -EIO;
+	return -ENOMEM;
 }
 
 static int dma_iova_link_piece(struct device *dev, struct dma_iova_state *state,
@@ -246,12 +366,8 @@ static int dma_iova_link_piece(struct device *dev, struct dma_iova_state *state,
 
 	addr = dma_map_page_attrs(dev, page, offset_in_page(phys), size, dir,
 				  attrs);
-	if (dma_mapping_error(dev, addr)) {
-		/* dma-direct never bounces P2P memory: that will not pass. */
-		if (dma_iova_p2p(state) && !use_dma_iommu(dev))
-			return -EREMOTEIO;
-		return -ENOMEM;
-	}
+	if (dma_mapping_error(dev, addr))
+		return dma_iova_piece_error(dev, state, size);
 
 	if (dma_iova_piece_needs_log(dev, addr)) {
 		ret = dma_iova_log_add(state, addr, offset, size, dir);
@@ -268,11 +384,15 @@ static int dma_iova_link_piece(struct device *dev, struct dma_iova_state *state,
 
 /*
  * Unmap the logged pieces inside [offset, offset + size); a piece that
- * straddles the range is a caller bug and stays mapped.
+ * straddles the range is a caller bug and stays mapped.  They are unmapped
+ * with the caller's direction, as dma_unmap_page() would be, so that
+ * DMA-API debugging reports one that differs from the link's; DMA_NONE,
+ * for a caller that lost track, takes the direction of each link.
  */
 static void dma_iova_unlink_pieces(struct device *dev,
 				   struct dma_iova_state *state, size_t offset,
-				   size_t size, unsigned long attrs)
+				   size_t size, enum dma_data_direction dir,
+				   unsigned long attrs)
 {
 	struct dma_iova_log **link = &state->log;
 	struct dma_iova_log *log;
@@ -295,15 +415,16 @@ static void dma_iova_unlink_pieces(struct device *dev,
 			}
 			if (dma_iova_bus_addr(state))
 				debug_dma_iova_unlink(dev, p->addr, p->size,
-						      p->dir);
+						      dir);
 			else
 				dma_unmap_page_attrs(dev, p->addr, p->size,
-						     p->dir, attrs);
+						     dir == DMA_NONE ? p->dir : dir,
+						     attrs);
 			*p = log->pieces[--log->nr];
 		}
 		if (!log->nr) {
 			*link = log->next;
-			kfree(log);
+			dma_iova_log_free(log);
 		} else {
 			link = &log->next;
 		}
@@ -322,10 +443,14 @@ static void dma_iova_unlink_pieces(struct device *dev,
 static int dma_iova_kind(struct device *dev, phys_addr_t phys,
 			 unsigned int *kind, u64 *bus_off)
 {
-	struct page *page = pfn_to_page(PHYS_PFN(phys));
 	struct pci_p2pdma_map_state p2p = {};
+	struct page *page;
 
 	*kind = 0;
+	/* MMIO without a struct page: dma_map_resource() is for that. */
+	if (!pfn_valid(PHYS_PFN(phys)))
+		return -EOPNOTSUPP;
+	page = pfn_to_page(PHYS_PFN(phys));
 	if (!is_pci_p2pdma_page(page))
 		return 0;
 	/* dma_map_ops need not know P2P memory: see dma_map_sg() users. */
@@ -357,7 +482,7 @@ static int dma_iova_check_kind(struct device *dev,
 	int ret;
 
 	if (!IS_ENABLED(CONFIG_PCI_P2PDMA))
-		return 0;
+		return pfn_valid(PHYS_PFN(phys)) ? 0 : -EOPNOTSUPP;
 	ret = dma_iova_kind(dev, phys, &kind, bus_off);
 	if (ret)
 		return ret;
@@ -384,7 +509,7 @@ static int dma_iova_link_bus_addr(struct device *dev,
 		if (ret)
 			return ret;
 		dma_iova_count(dev, DMA_IOVA_STAT_LOGGED, 1);
-		debug_dma_iova_link(dev, phys, addr, size, dir);
+		debug_dma_iova_link(dev, phys, addr, size, dir, 0);
 	}
 	*dma_addr = addr;
 	return 0;
@@ -426,6 +551,11 @@ static int dma_iova_reserve_space(struct device *dev,
 				      &state->resv_size);
 }
 
+static unsigned long dma_iova_granule_mask(struct device *dev)
+{
+	return iommu_dma_get_merge_boundary(dev);
+}
+
 static void dma_iova_unreserve_space(struct device *dev,
 				     struct dma_iova_state *state)
 {
@@ -449,6 +579,11 @@ static void dma_iova_unreserve_space(struct device *dev,
 				     struct dma_iova_state *state)
 {
 }
+
+static unsigned long dma_iova_granule_mask(struct device *dev)
+{
+	return 0;
+}
 #endif /* CONFIG_DMA_IOVA */
 
 /* Unlink [offset, offset + size) of a contiguous transfer. */
@@ -468,19 +603,66 @@ static void dma_iova_unlink_contiguous(struct device *dev,
 /* The API ----------------------------------------------------------- */
 
 /**
- * dma_iova_alloc() - reserve DMA address space for a transfer
+ * dma_iova_merge_boundary() - tell how ranges must align to join one range
+ * @dev: device that will do the DMA
+ *
+ * A transfer in contiguous mode is one IOVA range: the ranges linked into
+ * it meet at IOMMU granule boundaries, so only the first may start inside
+ * a granule and only the last may end inside one.  This returns the mask
+ * of that granule, which the inner boundaries of a transfer must not hit
+ * for it to be mapped so.  Pass those boundaries to
+ * dma_iova_alloc_layout(), which chooses per-piece mode when they do.
+ *
+ * Context: Any context.
+ * Return: the granule minus one, or 0 if @dev maps every transfer per
+ * piece and any layout goes.
+ */
+unsigned long dma_iova_merge_boundary(struct device *dev)
+{
+	if (!dma_iova_can_be_contiguous(dev))
+		return 0;
+	return dma_iova_granule_mask(dev);
+}
+EXPORT_SYMBOL_GPL(dma_iova_merge_boundary);
+
+/*
+ * Find the kind of memory of a transfer from the address of its first
+ * byte.  A caller that does not know the first page yet passes only its
+ * offset in a page; such a transfer is host memory.
+ */
+static int dma_iova_alloc_kind(struct device *dev, phys_addr_t phys,
+			       unsigned int *kind, u64 *bus_off)
+{
+	*kind = 0;
+	if (phys < PAGE_SIZE)
+		return 0;
+	return dma_iova_kind(dev, phys, kind, bus_off);
+}
+
+/**
+ * dma_iova_alloc_layout() - reserve DMA address space for a transfer
  * @dev: device that will do the DMA
  * @state: zeroed state, or one left by dma_iova_free() or dma_iova_destroy()
- * @phys: physical address of the first byte of the transfer
- * @size: size of the transfer in bytes
+ * @phys: physical address of the first byte of the transfer, or only its
+ *	offset in a page (a value below %PAGE_SIZE) if the caller does not
+ *	know the first page yet
+ * @size: size of the transfer in bytes: the sum of the sizes of the ranges
+ *	that will be linked
+ * @inner: bitwise OR of the physical addresses at which the ranges of the
+ *	transfer start and end, but for the start of the first and the end
+ *	of the last; 0 if they are all aligned to dma_iova_merge_boundary()
  *
  * Sets up @state for a transfer of @size bytes.  Behind a dma-iommu
  * domain, with %CONFIG_DMA_IOVA, this allocates one IOVA range for all of
  * it from the domain's allocator within the device's DMA mask: the
  * transfer is then in contiguous mode and dma_use_iova() returns %true.
  * Otherwise nothing is reserved and each dma_iova_link() maps its range
- * as a streaming mapping (per-piece mode).  @phys gives the offset of the
- * first byte inside an IOMMU granule and the kind of memory of the whole
+ * as a streaming mapping (per-piece mode).  That is also what happens
+ * behind an IOMMU when @inner hits the IOMMU granule, so that ranges could
+ * not meet in one IOVA range, and when the allocator has no range of
+ * @size: every layout that dma_map_sg() maps is mapped, and the caller
+ * does the same whatever the mode.  @phys gives the offset of the first
+ * byte inside an IOMMU granule and the kind of memory of the whole
  * transfer; the memory need not be linked yet.
  *
  * A transfer is all host memory or all PCI P2PDMA memory.  The PCI P2PDMA
@@ -493,18 +675,19 @@ static void dma_iova_unlink_contiguous(struct device *dev,
  * fits is put there instead of allocating a range.
  *
  * On failure @state holds nothing (it keeps its reserved space) and may
- * be passed to dma_iova_alloc() again.
+ * be passed to dma_iova_alloc_layout() again.
  *
  * Context: Any context; does not sleep.
  * Return:
- * * 0          - @state holds the transfer
- * * -EINVAL    - @size is 0, @phys + @size overflows, or @dev cannot DMA
- * * -EBUSY     - @state holds a transfer already (and is left as it was)
- * * -ENOMEM    - no IOVA space within the DMA mask; try again later
- * * -EREMOTEIO - @phys is PCI P2PDMA memory that @dev cannot reach
+ * * 0           - @state holds the transfer
+ * * -EINVAL     - @size is 0, @phys + @size overflows, or @dev cannot DMA
+ * * -EBUSY      - @state holds a transfer already (and is left as it was)
+ * * -EREMOTEIO  - @phys is PCI P2PDMA memory that @dev cannot reach
+ * * -EOPNOTSUPP - @phys is memory without a struct page, such as MMIO
+ * * -EIO        - the IOMMU could not attach @dev (deferred attach)
  */
-int dma_iova_alloc(struct device *dev, struct dma_iova_state *state,
-		   phys_addr_t phys, size_t size)
+int dma_iova_alloc_layout(struct device *dev, struct dma_iova_state *state,
+			  phys_addr_t phys, size_t size, phys_addr_t inner)
 {
 	unsigned int kind;
 	phys_addr_t end;
@@ -520,14 +703,23 @@ int dma_iova_alloc(struct device *dev, struct dma_iova_state *state,
 		goto out_error;
 	}
 
-	ret = dma_iova_kind(dev, phys, &kind, &bus_off);
+	ret = dma_iova_alloc_kind(dev, phys, &kind, &bus_off);
 	if (ret)
 		goto out_error;
 	state->flags |= kind;
 
-	/* P2P memory at its bus address needs no IOVA space. */
-	if (!dma_iova_bus_addr(state) && dma_iova_can_be_contiguous(dev)) {
+	/*
+	 * P2P memory at its bus address needs no IOVA space; a layout whose
+	 * ranges cannot meet in one IOVA range, or a range the allocator
+	 * does not have, is mapped per piece.
+	 */
+	if (!dma_iova_bus_addr(state) && dma_iova_can_be_contiguous(dev) &&
+	    (!inner || !(inner & dma_iova_granule_mask(dev)))) {
 		ret = dma_iova_alloc_contiguous(dev, state, phys, size);
+		if (ret == -ENOMEM) {
+			dma_iova_count(dev, DMA_IOVA_STAT_FALLBACKS, 1);
+			ret = 0;
+		}
 		if (ret)
 			goto out_error;
 	}
@@ -544,7 +736,7 @@ out_error:
 	dma_iova_count(dev, DMA_IOVA_STAT_ALLOC_ERRORS, 1);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(dma_iova_alloc);
+EXPORT_SYMBOL_GPL(dma_iova_alloc_layout);
 
 /**
  * dma_iova_link() - map a physical range at an offset of a transfer
@@ -580,12 +772,21 @@ EXPORT_SYMBOL_GPL(dma_iova_alloc);
  *
  * Context: Any context; does not sleep (allocates with %GFP_ATOMIC).
  * Return:
- * * 0          - the range is linked at *@dma_addr
- * * -EINVAL    - @state holds no transfer, the range is empty or outside
- *   the transfer, or breaks the granule rule
- * * -EEXIST    - part of the range is linked already (contiguous mode)
- * * -ENOMEM    - no memory for page tables, bounce buffers or the log
- * * -EREMOTEIO - the range is P2PDMA memory in a transfer of host memory,
+ * * 0           - the range is linked at *@dma_addr
+ * * -EINVAL     - @state holds no transfer, @size is 0, or @dir is not a
+ *   DMA direction (%DMA_NONE)
+ * * -ERANGE     - the range is not inside the transfer
+ * * -EXDEV      - the range breaks the granule rule (contiguous mode): the
+ *   layout given to dma_iova_alloc_layout() was not the real one
+ * * -EEXIST     - part of the range is linked already (contiguous mode)
+ * * -ENOMEM     - no memory for page tables, bounce buffers or the log
+ *   now: a later try may pass
+ * * -E2BIG      - the range is larger than dma_max_mapping_size() allows
+ *   a streaming mapping (per-piece mode): split it
+ * * -EIO        - @dev cannot reach the memory and nothing can bounce it
+ *   (per-piece mode): no try will pass
+ * * -EOPNOTSUPP - the range is memory without a struct page, such as MMIO
+ * * -EREMOTEIO  - the range is P2PDMA memory in a transfer of host memory,
  *   host memory in a P2P transfer, P2PDMA memory that @dev reaches
  *   another way than the transfer's or not at all, or P2PDMA memory that
  *   dma-direct would have to bounce
@@ -600,11 +801,13 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 	dma_addr_t addr;
 	int ret;
 
-	if (!dma_iova_in_use(state) || !dma_iova_range_ok(state, offset, size) ||
-	    !valid_dma_direction(dir)) {
+	if (!dma_iova_in_use(state) || !valid_dma_direction(dir)) {
 		ret = -EINVAL;
 		goto out_error;
 	}
+	ret = dma_iova_check_range(state, offset, size);
+	if (ret)
+		goto out_error;
 	ret = dma_iova_check_kind(dev, state, phys, &bus_off);
 	if (ret)
 		goto out_error;
@@ -633,7 +836,8 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 		if (bounced)
 			state->flags |= DMA_IOVA_BOUNCED;
 		if (IS_ENABLED(CONFIG_DMA_API_DEBUG))
-			debug_dma_iova_link(dev, phys, addr, size, dir);
+			debug_dma_iova_link(dev, phys, addr, size, dir,
+					    attrs);
 	} else {
 		ret = dma_iova_link_piece(dev, state, phys, offset, size, dir,
 					  attrs, &addr);
@@ -669,14 +873,21 @@ EXPORT_SYMBOL_GPL(dma_iova_link);
  * Context: Any context; does not sleep.
  * Return:
  * * 0       - the range is visible to the device
- * * -EINVAL - @state holds no transfer or the range is outside it
+ * * -EINVAL - @state holds no transfer, or @size is 0
+ * * -ERANGE - the range is not inside the transfer
  * * -errno  - the IOMMU driver failed to flush; the range stays linked
+ *   and the caller tears the transfer down
  */
 int dma_iova_sync(struct device *dev, struct dma_iova_state *state,
 		  size_t offset, size_t size)
 {
-	if (!dma_iova_in_use(state) || !dma_iova_range_ok(state, offset, size))
+	int ret;
+
+	if (!dma_iova_in_use(state))
 		return -EINVAL;
+	ret = dma_iova_check_range(state, offset, size);
+	if (ret)
+		return ret;
 
 	trace_dma_iova_sync(dev, offset, size);
 	dma_iova_count(dev, DMA_IOVA_STAT_SYNCS, 1);
@@ -716,13 +927,25 @@ void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 		return;
 
 	if (dma_iova_contiguous(state)) {
-		if (WARN_ON_ONCE(!iommu_dma_iova_is_linked(dev, state->addr,
-							   offset, size)))
+		/*
+		 * Without holes, what lies below the furthest link is linked;
+		 * else every granule is looked up, so that a range with a hole
+		 * is not subtracted from what is linked as if it had none.
+		 */
+		if ((dma_iova_may_have_holes(state) ||
+		     offset + size > state->linked_end) &&
+		    WARN_ON_ONCE(!iommu_dma_iova_is_linked(dev, state->addr,
+							   state->size, offset,
+							   size)))
 			return;
 		dma_iova_unlink_contiguous(dev, state, offset, size, dir,
 					   attrs, false);
+		/* Unlinking the last range leaves no hole behind. */
+		if (!dma_iova_may_have_holes(state) &&
+		    offset + size == state->linked_end)
+			state->linked_end = offset;
 	} else {
-		dma_iova_unlink_pieces(dev, state, offset, size, attrs);
+		dma_iova_unlink_pieces(dev, state, offset, size, dir, attrs);
 	}
 	state->linked -= size;
 	if (!state->linked)
@@ -752,7 +975,7 @@ static void dma_iova_unlink_leftovers(struct device *dev,
 		iommu_dma_iova_unlink_all(dev, state->addr, state->size,
 					  state->flags & DMA_IOVA_BOUNCED);
 	} else {
-		dma_iova_unlink_pieces(dev, state, 0, state->size,
+		dma_iova_unlink_pieces(dev, state, 0, state->size, DMA_NONE,
 				       DMA_ATTR_SKIP_CPU_SYNC);
 	}
 	state->linked = 0;
@@ -786,8 +1009,9 @@ EXPORT_SYMBOL_GPL(dma_iova_free);
 /*
  * Is [0, @mapped_len) of the transfer what is linked?  Links never overlap,
  * so links that reached as far as the bytes they hold cover that range
- * without a gap, and only a transfer that was unlinked in part needs its
- * page table looked at.
+ * without a gap.  Only a transfer linked out of order or unlinked in part
+ * needs its page table looked at, every granule of it: as many bytes as
+ * @mapped_len can be linked around a hole.
  */
 static bool dma_iova_linked_from_zero(struct device *dev,
 				      const struct dma_iova_state *state,
@@ -798,7 +1022,8 @@ static bool dma_iova_linked_from_zero(struct device *dev,
 	if (!dma_iova_contiguous(state) || !mapped_len ||
 	    state->linked_end == mapped_len)
 		return true;
-	return iommu_dma_iova_is_linked(dev, state->addr, 0, mapped_len);
+	return iommu_dma_iova_is_linked(dev, state->addr, state->size, 0,
+					mapped_len);
 }
 
 /**
@@ -847,7 +1072,7 @@ void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 					   attrs,
 					   !(state->flags & DMA_IOVA_IN_RESV));
 	} else {
-		dma_iova_unlink_pieces(dev, state, 0, mapped_len, attrs);
+		dma_iova_unlink_pieces(dev, state, 0, mapped_len, dir, attrs);
 		/* A piece straddling mapped_len was a bug: unmap it anyway. */
 		if (WARN_ON_ONCE(state->log))
 			dma_iova_unlink_leftovers(dev, state);
@@ -936,6 +1161,20 @@ void dma_iova_unreserve(struct device *dev, struct dma_iova_state *state)
 }
 EXPORT_SYMBOL_GPL(dma_iova_unreserve);
 
+static int __init dma_iova_log_init(void)
+{
+	mempool_t *pool;
+
+	pool = mempool_create_kmalloc_pool(DMA_IOVA_LOG_RESERVE,
+					   sizeof(struct dma_iova_log));
+	if (!pool)
+		return -ENOMEM;
+	WRITE_ONCE(dma_iova_log_pool, pool);
+	return 0;
+}
+/* Before drivers probe and map: they are device_initcalls at the earliest. */
+core_initcall(dma_iova_log_init);
+
 /* debugfs ----------------------------------------------------------- */
 
 #ifdef CONFIG_DEBUG_FS
@@ -949,6 +1188,7 @@ static int dma_iova_stats_show(struct seq_file *m, void *unused)
 	for (i = 0; i < DMA_IOVA_NR_STATS; i++)
 		seq_printf(m, " %s", dma_iova_stat_names[i]);
 	seq_putc(m, '\n');
+	rcu_read_lock();
 	xa_for_each(&dma_iova_stats_xa, key, ds) {
 		seq_puts(m, ds->name);
 		for (i = 0; i < DMA_IOVA_NR_STATS; i++) {
@@ -960,6 +1200,7 @@ static int dma_iova_stats_show(struct seq_file *m, void *unused)
 		}
 		seq_putc(m, '\n');
 	}
+	rcu_read_unlock();
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(dma_iova_stats);

@@ -253,6 +253,18 @@ static void test_expect_unmapped(struct kunit *test, dma_addr_t addr,
 }
 
 /**
+ * struct test_frag - single pages mapped to fragment the IOVA space
+ * @dev: the device they are mapped for
+ * @addr: their DMA addresses, 0 where unmapped again
+ * @nr: entries used in @addr
+ */
+struct test_frag {
+	struct device *dev;
+	dma_addr_t addr[512];
+	unsigned int nr;
+};
+
+/**
  * struct test_p2p - PCI P2PDMA memory of a provider in the machine
  * @provider: the PCI device that publishes it
  * @vaddr: the memory, as pci_alloc_p2pmem() gave it
@@ -396,6 +408,7 @@ static void dma_iova_test_alloc_busy(struct kunit *test)
  * @size: size of the range
  * @contiguous_only: the check needs an IOMMU granule (contiguous mode)
  * @err: expected error
+ * @no_dir: link with %DMA_NONE instead of %DMA_TO_DEVICE
  */
 struct link_case {
 	const char *name;
@@ -405,20 +418,22 @@ struct link_case {
 	size_t size;
 	bool contiguous_only;
 	int err;
+	bool no_dir;
 };
 
 static const struct link_case link_cases[] = {
 	{ "zero size", -1, 0, 0, 0, false, -EINVAL },
-	{ "offset past the end", -1, 0, 2 * PAGE_SIZE, 1, false, -EINVAL },
+	{ "no direction", -1, 0, 0, PAGE_SIZE, false, -EINVAL, true },
+	{ "offset past the end", -1, 0, 2 * PAGE_SIZE, 1, false, -ERANGE },
 	{ "range past the end", -1, 0, PAGE_SIZE, PAGE_SIZE + 1, false,
-	  -EINVAL },
-	{ "offset overflows", -1, 0, SIZE_MAX, 2, false, -EINVAL },
+	  -ERANGE },
+	{ "offset overflows", -1, 0, SIZE_MAX, 2, false, -ERANGE },
 	{ "unaligned middle start", -1, PAGE_SIZE + 8, PAGE_SIZE + 8, 64,
-	  true, -EINVAL },
+	  true, -EXDEV },
 	{ "unaligned end before the last", -1, 0, 0, PAGE_SIZE - 8, true,
-	  -EINVAL },
+	  -EXDEV },
 	{ "IOVA and memory offsets differ", -1, 8, 0, PAGE_SIZE - 8, true,
-	  -EINVAL },
+	  -EXDEV },
 	{ "overlap", PAGE_SIZE, PAGE_SIZE, PAGE_SIZE, PAGE_SIZE, true,
 	  -EEXIST },
 };
@@ -447,7 +462,8 @@ static void dma_iova_test_link_errors(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state,
 					    test_buf_phys(buf, c->buf_off),
-					    c->offset, c->size, DMA_TO_DEVICE,
+					    c->offset, c->size,
+					    c->no_dir ? DMA_NONE : DMA_TO_DEVICE,
 					    0, &addr), c->err);
 	KUNIT_EXPECT_EQ(test, state.linked, pre);
 	if (dma_use_iova(&state))
@@ -519,7 +535,7 @@ static void dma_iova_test_partial_link_destroy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state,
 					    test_buf_phys(buf, off), off,
 					    2 * PAGE_SIZE, DMA_TO_DEVICE, 0,
-					    &addr), -EINVAL);
+					    &addr), -ERANGE);
 	base = state.addr;
 	if (dma_use_iova(&state))
 		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, base, size), 3);
@@ -617,6 +633,430 @@ static void dma_iova_test_unlink_unlinked(struct kunit *test)
 	addr = state.addr;
 	dma_iova_destroy(dev, &state, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	test_expect_unmapped(test, addr, 2 * PAGE_SIZE);
+}
+
+/*
+ * Link the pages of @order into a four-page transfer, then unlink page
+ * @hole: the transfer now has a hole inside what it reaches.
+ */
+static void test_link_around_hole(struct kunit *test, struct dma_iova_state *state,
+				  struct test_buf *buf, const unsigned int *order,
+				  unsigned int nr, long hole)
+{
+	struct device *dev = test_dev(test);
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, state, test_buf_phys(buf, 0),
+					     4 * PAGE_SIZE), 0);
+	if (!dma_use_iova(state)) {
+		dma_iova_free(dev, state);
+		kunit_skip(test, "needs an IOMMU (contiguous mode)");
+	}
+	for (i = 0; i < nr; i++)
+		KUNIT_ASSERT_EQ(test, test_link(dev, state, buf,
+						order[i] * PAGE_SIZE, PAGE_SIZE,
+						DMA_TO_DEVICE), 0);
+	if (hole >= 0)
+		dma_iova_unlink(dev, state, hole * PAGE_SIZE, PAGE_SIZE,
+				DMA_TO_DEVICE, 0);
+}
+
+/*
+ * A destroy that names as many bytes as are linked, but not the bytes
+ * that are, must not free the IOVA range with a page still mapped: it
+ * warns and unmaps everything.  The holes come from an unlink in the
+ * middle, or from links out of order that skip a page.
+ */
+static void dma_iova_test_destroy_with_hole(struct kunit *test)
+{
+	static const unsigned int all[] = { 0, 1, 2, 3 };
+	static const unsigned int skip_one[] = { 0, 2, 3 };
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state = {};
+	dma_addr_t base;
+
+	/* pages 0-3, page 1 unlinked: three pages linked, not [0, 3) */
+	test_link_around_hole(test, &state, buf, all, ARRAY_SIZE(all), 1);
+	base = state.addr;
+	KUNIT_EXPECT_EQ(test, state.linked, 3 * PAGE_SIZE);
+	dma_iova_destroy(dev, &state, 3 * PAGE_SIZE, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_EQ(test, state.flags, 0);
+	test_expect_unmapped(test, base, 4 * PAGE_SIZE);
+
+	/* pages 0, 2 and 3 linked out of order, 1 never */
+	memset(&state, 0, sizeof(state));
+	test_link_around_hole(test, &state, buf, skip_one,
+			      ARRAY_SIZE(skip_one), -1);
+	base = state.addr;
+	dma_iova_destroy(dev, &state, 3 * PAGE_SIZE, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_EQ(test, state.flags, 0);
+	test_expect_unmapped(test, base, 4 * PAGE_SIZE);
+}
+
+/*
+ * An unlink of a range with a hole in it is refused whole: it unmaps
+ * nothing and what is linked stays counted, so that neither the pages
+ * around the hole nor a link outside the range outlive the IOVA range.
+ */
+static void dma_iova_test_unlink_over_hole(struct kunit *test)
+{
+	static const unsigned int all[] = { 0, 1, 2, 3 };
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state = {};
+	dma_addr_t base;
+
+	test_link_around_hole(test, &state, buf, all, ARRAY_SIZE(all), 1);
+	base = state.addr;
+	/* three pages, as many as are linked, over the hole at page 1 */
+	dma_iova_unlink(dev, &state, 0, 3 * PAGE_SIZE, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_EQ(test, state.linked, 3 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, base, 4 * PAGE_SIZE), 3);
+
+	/* the right teardown still works and leaves nothing */
+	dma_iova_unlink(dev, &state, 0, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	dma_iova_unlink(dev, &state, 2 * PAGE_SIZE, 2 * PAGE_SIZE,
+			DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_EQ(test, state.linked, 0);
+	dma_iova_free(dev, &state);
+	test_expect_unmapped(test, base, 4 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, state.flags, 0);
+}
+
+static void test_unmap_pages(void *data)
+{
+	struct test_frag *frag = data;
+	unsigned int i;
+
+	for (i = 0; i < frag->nr; i++)
+		if (frag->addr[i])
+			dma_unmap_page(frag->dev, frag->addr[i], PAGE_SIZE,
+				       DMA_TO_DEVICE);
+}
+
+/*
+ * Fill the IOVA space below a 1 MiB DMA mask with single pages, then free
+ * every other one: what is left free is holes of one page.
+ */
+static struct test_frag *test_fragment_iova_space(struct kunit *test,
+						  struct page *page)
+{
+	struct device *dev = test_dev(test);
+	struct test_frag *frag;
+	unsigned int i;
+
+	frag = kunit_kzalloc(test, sizeof(*frag), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, frag);
+	frag->dev = dev;
+	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(20)),
+			0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_unmap_pages,
+							frag), 0);
+	for (i = 0; i < ARRAY_SIZE(frag->addr); i++) {
+		dma_addr_t addr = dma_map_page(dev, page, 0, PAGE_SIZE,
+					       DMA_TO_DEVICE);
+
+		if (dma_mapping_error(dev, addr))
+			break;
+		frag->addr[frag->nr++] = addr;
+	}
+	KUNIT_ASSERT_LT_MSG(test, frag->nr, ARRAY_SIZE(frag->addr),
+			    "the IOVA space below 1 MiB did not fill up");
+	for (i = 0; i < frag->nr; i += 2) {
+		dma_unmap_page(dev, frag->addr[i], PAGE_SIZE, DMA_TO_DEVICE);
+		frag->addr[i] = 0;
+	}
+	/* A lazy domain frees unmapped IOVA from its flush queue. */
+	msleep(100);
+	return frag;
+}
+
+/*
+ * Unmap what is left and check that the space below the mask is whole
+ * again: a transfer of 256 KiB gets one IOVA range there.
+ * The failed allocations of the case also taught the IOVA allocator that
+ * the 32-bit space is full; the allocation that flushes the per-CPU
+ * caches makes it forget, so that later cases get 32-bit addresses
+ * again, as they would have without this case.
+ */
+static void test_unfragment_iova_space(struct kunit *test,
+				       struct test_frag *frag)
+{
+	struct dma_iova_state state = {};
+	unsigned int i;
+
+	for (i = 0; i < frag->nr; i++) {
+		if (!frag->addr[i])
+			continue;
+		dma_unmap_page(frag->dev, frag->addr[i], PAGE_SIZE,
+			       DMA_TO_DEVICE);
+		frag->addr[i] = 0;
+	}
+	msleep(100);
+	KUNIT_EXPECT_EQ(test, dma_iova_alloc(frag->dev, &state, 0,
+					     SZ_256K), 0);
+	KUNIT_EXPECT_TRUE(test, dma_use_iova(&state));
+	dma_iova_free(frag->dev, &state);
+	KUNIT_EXPECT_EQ(test, dma_set_mask_and_coherent(frag->dev,
+							DMA_BIT_MASK(64)), 0);
+}
+
+/*
+ * Behind an IOMMU whose IOVA space has no free range as large as the
+ * transfer, the transfer is mapped per piece, into the holes, instead of
+ * failing: the device still moves its bytes, and teardown leaves the
+ * holes free again.
+ */
+static void dma_iova_test_fragmented_space(struct kunit *test)
+{
+	struct test_buf *src = test_buf_alloc(test);
+	struct test_buf *dst = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	size_t size = TEST_PAGES * PAGE_SIZE;
+	struct test_map in, out;
+	struct test_frag *frag;
+	unsigned int i;
+
+	if (!iommu_get_domain_for_dev(dev) ||
+	    !iommu_is_dma_domain(iommu_get_domain_for_dev(dev)) ||
+	    !IS_ENABLED(CONFIG_DMA_IOVA))
+		kunit_skip(test, "needs an IOMMU DMA domain and CONFIG_DMA_IOVA");
+	test_buf_fill(src, 0x3c);
+	test_buf_fill(dst, 0xa5);
+	frag = test_fragment_iova_space(test, src->pages[0]);
+
+	KUNIT_ASSERT_EQ(test, test_map(dev, &in, src, 0, size, DMA_TO_DEVICE),
+			0);
+	KUNIT_EXPECT_FALSE(test, dma_use_iova(&in.state));
+	KUNIT_ASSERT_EQ(test, test_map(dev, &out, dst, 0, size,
+				       DMA_FROM_DEVICE), 0);
+	KUNIT_EXPECT_FALSE(test, dma_use_iova(&out.state));
+	for (i = 0; i < in.nr; i++)
+		KUNIT_EXPECT_LE(test, in.addr[i] + in.len[i] - 1,
+				DMA_BIT_MASK(20));
+	for (i = 0; i < size; i += EDU_XFER) {
+		size_t len = min_t(size_t, EDU_XFER, size - i);
+
+		KUNIT_EXPECT_GT(test, edu_dma_map(&in, i, len, false), 0);
+		KUNIT_EXPECT_GT(test, edu_dma_map(&out, i, len, true), 0);
+	}
+	dma_iova_destroy(dev, &out.state, out.mapped, DMA_FROM_DEVICE, 0);
+	dma_iova_destroy(dev, &in.state, in.mapped, DMA_TO_DEVICE, 0);
+	for (i = 0; i < in.nr; i++)
+		test_expect_unmapped(test, in.addr[i], in.len[i]);
+	for (i = 0; i < TEST_PAGES; i++)
+		KUNIT_EXPECT_EQ(test, memcmp(page_address(dst->pages[i]),
+					     page_address(src->pages[i]),
+					     PAGE_SIZE), 0);
+	test_unfragment_iova_space(test, frag);
+}
+
+/**
+ * struct layout_range - a range of a transfer with a layout hint
+ * @page: page of the test buffer it is in
+ * @offset: its offset in that page
+ * @size: its size
+ */
+struct layout_range {
+	unsigned int page;
+	size_t offset;
+	size_t size;
+};
+
+/**
+ * struct layout_case - a transfer whose ranges meet where they meet
+ * @name: its layout
+ * @ranges: the ranges, in transfer order
+ * @nr: how many
+ * @aligned: all inner boundaries are page boundaries
+ */
+struct layout_case {
+	const char *name;
+	struct layout_range ranges[3];
+	unsigned int nr;
+	bool aligned;
+};
+
+static const struct layout_case layout_cases[] = {
+	{ "unaligned middle", { { 0, 3072, 1024 }, { 1, 512, 1024 },
+				{ 2, 0, 1024 } }, 3, false },
+	{ "unaligned end of the first", { { 0, 0, 1536 }, { 2, 0, 1536 } },
+	  2, false },
+	{ "page boundaries", { { 0, 3072, 1024 }, { 3, 0, 2048 } }, 2, true },
+};
+
+KUNIT_ARRAY_PARAM_DESC(layout, layout_cases, name);
+
+/*
+ * dma_iova_alloc_layout() maps any layout dma_map_sg() maps: ranges that
+ * cannot meet in one IOVA range make the transfer per piece, behind an
+ * IOMMU too, and the device moves the bytes of every range; a layout of
+ * page boundaries stays one range.  dma_iova_merge_boundary() says where
+ * the line is.
+ */
+static void dma_iova_test_layout(struct kunit *test)
+{
+	const struct layout_case *c = test->param_value;
+	struct test_buf *src = test_buf_alloc(test);
+	struct test_buf *dst = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	unsigned long boundary = dma_iova_merge_boundary(dev);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	phys_addr_t inner = 0;
+	struct test_map in = {}, out;
+	size_t size = 0, pos = 0, bad = 0, off;
+	unsigned int i;
+	dma_addr_t base;
+
+	if (domain && iommu_is_dma_domain(domain) &&
+	    IS_ENABLED(CONFIG_DMA_IOVA))
+		KUNIT_EXPECT_EQ(test, boundary, PAGE_SIZE - 1);
+	else
+		KUNIT_EXPECT_EQ(test, boundary, 0);
+
+	for (i = 0; i < c->nr; i++) {
+		phys_addr_t phys = test_buf_phys(src, c->ranges[i].page *
+						 PAGE_SIZE + c->ranges[i].offset);
+
+		if (i)
+			inner |= phys;
+		if (i + 1 < c->nr)
+			inner |= phys + c->ranges[i].size;
+		size += c->ranges[i].size;
+	}
+	KUNIT_ASSERT_LE(test, size, EDU_XFER);
+	test_buf_fill(src, 0x5a);
+	test_buf_fill(dst, 0xa5);
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc_layout(dev, &in.state,
+			test_buf_phys(src, c->ranges[0].offset), size, inner),
+			0);
+	KUNIT_EXPECT_EQ(test, dma_use_iova(&in.state),
+			boundary && c->aligned);
+	for (i = 0; i < c->nr; i++) {
+		const struct layout_range *r = &c->ranges[i];
+
+		KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &in.state,
+				test_buf_phys(src, r->page * PAGE_SIZE + r->offset),
+				pos, r->size, DMA_TO_DEVICE, 0, &in.addr[i]), 0);
+		in.len[i] = r->size;
+		in.nr++;
+		pos += r->size;
+		in.mapped = pos;
+	}
+	KUNIT_ASSERT_EQ(test, dma_iova_sync(dev, &in.state, 0, size), 0);
+	KUNIT_ASSERT_EQ(test, test_map(dev, &out, dst, 0, size,
+				       DMA_FROM_DEVICE), 0);
+	KUNIT_EXPECT_GT(test, edu_dma_map(&in, 0, size, false), 0);
+	KUNIT_EXPECT_GT(test, edu_dma_map(&out, 0, size, true), 0);
+	base = in.addr[0];
+	dma_iova_destroy(dev, &out.state, out.mapped, DMA_FROM_DEVICE, 0);
+	dma_iova_destroy(dev, &in.state, in.mapped, DMA_TO_DEVICE, 0);
+	for (i = 0; i < in.nr; i++)
+		test_expect_unmapped(test, in.addr[i], in.len[i]);
+	KUNIT_EXPECT_EQ(test, in.state.flags, 0);
+
+	for (i = 0, pos = 0; i < c->nr; i++) {
+		const struct layout_range *r = &c->ranges[i];
+
+		for (off = 0; off < r->size; off++)
+			if (test_buf_byte(dst, pos + off) !=
+			    test_pattern(0x5a, r->page * PAGE_SIZE +
+					 r->offset + off))
+				bad++;
+		pos += r->size;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "%zu bytes differ (first at %pad)",
+			    bad, &base);
+}
+
+/*
+ * A caller that does not know its first page yet passes its offset in a
+ * page; memory without a struct page, such as a PCI BAR, is refused.
+ */
+static void dma_iova_test_phys_kinds(struct kunit *test)
+{
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state = {};
+	phys_addr_t bar = pci_resource_start(to_pci_dev(dev), 0);
+	dma_addr_t addr = 0;
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, 100, PAGE_SIZE), 0);
+	if (dma_use_iova(&state))
+		KUNIT_EXPECT_EQ(test, state.addr & ~PAGE_MASK, 100);
+	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state, test_buf_phys(buf, 100),
+					    0, PAGE_SIZE - 100, DMA_TO_DEVICE,
+					    0, &addr), 0);
+	dma_iova_destroy(dev, &state, PAGE_SIZE - 100, DMA_TO_DEVICE, 0);
+
+	if (pfn_valid(PHYS_PFN(bar)))
+		kunit_skip(test, "the edu BAR has a struct page here");
+	KUNIT_EXPECT_EQ(test, dma_iova_alloc(dev, &state, bar, PAGE_SIZE),
+			-EOPNOTSUPP);
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
+					     PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state, bar, 0, PAGE_SIZE,
+					    DMA_TO_DEVICE, 0, &addr),
+			-EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, state.linked, 0);
+	if (dma_use_iova(&state))
+		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, state.addr,
+							  PAGE_SIZE), 0);
+	dma_iova_destroy(dev, &state, 0, DMA_TO_DEVICE, 0);
+}
+
+/*
+ * A small kmalloc() buffer linked for a non-coherent device to write may
+ * share its cache lines with other objects: it must go through a bounce
+ * buffer, behind an IOMMU as without one, as dma_map_single() does.  QEMU
+ * does not model caches, so the case checks the path, then the bytes.
+ */
+static void dma_iova_test_kmalloc_noncoherent(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	struct test_buf *src;
+	struct test_map in, out = {};
+	phys_addr_t mapped;
+	u8 *obj;
+	size_t i, bad = 0;
+
+	if (dev_is_dma_coherent(dev))
+		kunit_skip(test, "needs a non-coherent device (arm64 non-coherent setup)");
+	if (!IS_ENABLED(CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC))
+		kunit_skip(test, "needs CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC");
+	obj = kunit_kzalloc(test, 64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	src = test_buf_alloc(test);
+	test_buf_fill(src, 0x77);
+	KUNIT_ASSERT_EQ(test, test_map(dev, &in, src, 0, 64, DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_GT(test, edu_dma_map(&in, 0, 64, false), 0);
+	dma_iova_destroy(dev, &in.state, in.mapped, DMA_TO_DEVICE, 0);
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &out.state, virt_to_phys(obj),
+					     64), 0);
+	KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &out.state, virt_to_phys(obj),
+					    0, 64, DMA_FROM_DEVICE, 0,
+					    &out.addr[0]), 0);
+	out.len[0] = 64;
+	out.nr = 1;
+	out.mapped = 64;
+	KUNIT_ASSERT_EQ(test, dma_iova_sync(dev, &out.state, 0, 64), 0);
+	if (dma_use_iova(&out.state))
+		mapped = iommu_iova_to_phys(domain, out.addr[0]);
+	else
+		mapped = dma_to_phys(dev, out.addr[0]);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, swiotlb_find_pool(dev, mapped),
+				  "64 bytes of kmalloc() mapped in place at %pa",
+				  &mapped);
+	KUNIT_EXPECT_GT(test, edu_dma_map(&out, 0, 64, true), 0);
+	dma_iova_destroy(dev, &out.state, 64, DMA_FROM_DEVICE, 0);
+	for (i = 0; i < 64; i++)
+		if (obj[i] != test_pattern(0x77, i))
+			bad++;
+	KUNIT_EXPECT_EQ(test, bad, 0);
 }
 
 /**
@@ -1272,6 +1712,12 @@ static struct kunit_case dma_iova_test_cases[] = {
 	KUNIT_CASE(dma_iova_test_unlink_offset),
 	KUNIT_CASE(dma_iova_test_free_with_links),
 	KUNIT_CASE(dma_iova_test_unlink_unlinked),
+	KUNIT_CASE(dma_iova_test_destroy_with_hole),
+	KUNIT_CASE(dma_iova_test_unlink_over_hole),
+	KUNIT_CASE_SLOW(dma_iova_test_fragmented_space),
+	KUNIT_CASE_PARAM(dma_iova_test_layout, layout_gen_params),
+	KUNIT_CASE(dma_iova_test_phys_kinds),
+	KUNIT_CASE(dma_iova_test_kmalloc_noncoherent),
 	KUNIT_CASE_PARAM(dma_iova_test_device_copy, dma_gen_params),
 	KUNIT_CASE(dma_iova_test_small_mask),
 	KUNIT_CASE_PARAM(dma_iova_test_untrusted, untrusted_gen_params),
