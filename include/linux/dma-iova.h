@@ -13,7 +13,7 @@
 struct device;
 struct dma_iova_log;
 
-/* Bits of dma_iova_state.flags; private to kernel/dma/iova.c. */
+/* Bits of dma_iova_state.flags; private to kernel/dma/dma-iova.c. */
 #define DMA_IOVA_IN_USE		BIT(0)	/* holds a transfer */
 #define DMA_IOVA_CONTIGUOUS	BIT(1)	/* one IOVA range */
 #define DMA_IOVA_BOUNCED	BIT(2)	/* a granule went to swiotlb */

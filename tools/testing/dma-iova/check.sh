@@ -52,10 +52,10 @@ if grep -q '^CONFIG_.*KUNIT_TEST=y' "$tree/$kunitconfig"; then
 		grep -E '^\[[0-9:]+\] +(\[(PASSED|FAILED|SKIPPED|CRASHED)\]|=+ .* =+|(# )?Testing complete|ok|not ok)' \
 			"$log" | sed "s/^/  [$s] /"
 		summary=$(grep -o 'Testing complete\..*' "$log" | tail -1)
-		# The contract cases trip WARN_ON_ONCE() in kernel/dma/iova.c
+		# The contract cases trip WARN_ON_ONCE() in kernel/dma/dma-iova.c
 		# on purpose; any other warning or report fails the run.
 		# log-errors lists what no kernel log may hold.
-		skip='kernel/dma/iova.c:[0-9]|Call Trace:'
+		skip='kernel/dma/dma-iova.c:[0-9]|Call Trace:'
 		bad=$(grep -v -E -e "$skip" "$raw" |
 		      grep -m1 -E -f "$here/log-errors")
 		if [ $rc -eq 0 ] && [ -n "$bad" ]; then
