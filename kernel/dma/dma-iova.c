@@ -1172,6 +1172,7 @@ static int __init dma_iova_log_init(void)
 	WRITE_ONCE(dma_iova_log_pool, pool);
 	return 0;
 }
+
 /* Before drivers probe and map: they are device_initcalls at the earliest. */
 core_initcall(dma_iova_log_init);
 

@@ -903,7 +903,7 @@ static void dma_iova_test_layout(struct kunit *test)
 	struct device *dev = test_dev(test);
 	unsigned long boundary = dma_iova_merge_boundary(dev);
 	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
-	phys_addr_t inner = 0;
+	phys_addr_t inner = 0, first;
 	struct test_map in = {}, out;
 	size_t size = 0, pos = 0, bad = 0, off;
 	unsigned int i;
@@ -929,17 +929,20 @@ static void dma_iova_test_layout(struct kunit *test)
 	test_buf_fill(src, 0x5a);
 	test_buf_fill(dst, 0xa5);
 
-	KUNIT_ASSERT_EQ(test, dma_iova_alloc_layout(dev, &in.state,
-			test_buf_phys(src, c->ranges[0].offset), size, inner),
-			0);
+	first = test_buf_phys(src, c->ranges[0].offset);
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc_layout(dev, &in.state, first,
+						    size, inner), 0);
 	KUNIT_EXPECT_EQ(test, dma_use_iova(&in.state),
 			boundary && c->aligned);
 	for (i = 0; i < c->nr; i++) {
 		const struct layout_range *r = &c->ranges[i];
 
-		KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &in.state,
-				test_buf_phys(src, r->page * PAGE_SIZE + r->offset),
-				pos, r->size, DMA_TO_DEVICE, 0, &in.addr[i]), 0);
+		phys_addr_t phys = test_buf_phys(src, r->page * PAGE_SIZE +
+						 r->offset);
+
+		KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &in.state, phys, pos,
+						    r->size, DMA_TO_DEVICE, 0,
+						    &in.addr[i]), 0);
 		in.len[i] = r->size;
 		in.nr++;
 		pos += r->size;
