@@ -47,8 +47,9 @@ cd "$tree" || exit 1
 export PATH=/usr/bin:$PATH
 
 # checkpatch, one line per patch.
-for p in "$series"/[0-9]*.patch; do
-	case $p in */0000-cover-letter.patch) continue ;; esac
+# git format-patch names them NNNN-*.patch, or vN-NNNN-*.patch from v2 on.
+for p in "$series"/*.patch; do
+	case ${p##*/} in *0000-cover-letter.patch) continue ;; esac
 	out=$(./scripts/checkpatch.pl --strict --showfile -q "$p" 2>&1)
 	sum=$(./scripts/checkpatch.pl --strict "$p" 2>&1 | grep '^total:')
 	[ -z "$out" ]
