@@ -61,6 +61,11 @@ if grep -q '^CONFIG_.*KUNIT_TEST=y' "$tree/$kunitconfig"; then
 		if [ $rc -eq 0 ] && [ -n "$bad" ]; then
 			rc=1 summary="$summary; log: $bad"
 		fi
+		# A skip that kunit-skips does not expect in this setup fails.
+		if [ $rc -eq 0 ] &&
+		   ! unexpected=$("$here/kunit-skips.py" "$logs/kunit-$s.json" "$s"); then
+			rc=1 summary="$summary; $(echo "$unexpected" | head -1)"
+		fi
 		if [ $rc -eq 0 ]; then
 			printf 'ok    kunit/%-14s %s\n' "$s" "$summary"
 		else
