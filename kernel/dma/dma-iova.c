@@ -680,11 +680,11 @@ static int dma_iova_alloc_kind(struct device *dev, phys_addr_t phys,
  * Context: Any context; does not sleep.
  * Return:
  * * 0           - @state holds the transfer
- * * -EINVAL     - @size is 0, @phys + @size overflows, or @dev cannot DMA
- * * -EBUSY      - @state holds a transfer already (and is left as it was)
- * * -EREMOTEIO  - @phys is PCI P2PDMA memory that @dev cannot reach
- * * -EOPNOTSUPP - @phys is memory without a struct page, such as MMIO
- * * -EIO        - the IOMMU could not attach @dev (deferred attach)
+ * * %-EINVAL     - @size is 0, @phys + @size overflows, or @dev cannot DMA
+ * * %-EBUSY      - @state holds a transfer already (and is left as it was)
+ * * %-EREMOTEIO  - @phys is PCI P2PDMA memory that @dev cannot reach
+ * * %-EOPNOTSUPP - @phys is memory without a struct page, such as MMIO
+ * * %-EIO        - the IOMMU could not attach @dev (deferred attach)
  */
 int dma_iova_alloc_layout(struct device *dev, struct dma_iova_state *state,
 			  phys_addr_t phys, size_t size, phys_addr_t inner)
@@ -773,20 +773,20 @@ EXPORT_SYMBOL_GPL(dma_iova_alloc_layout);
  * Context: Any context; does not sleep (allocates with %GFP_ATOMIC).
  * Return:
  * * 0           - the range is linked at *@dma_addr
- * * -EINVAL     - @state holds no transfer, @size is 0, or @dir is not a
+ * * %-EINVAL     - @state holds no transfer, @size is 0, or @dir is not a
  *   DMA direction (%DMA_NONE)
- * * -ERANGE     - the range is not inside the transfer
- * * -EXDEV      - the range breaks the granule rule (contiguous mode): the
+ * * %-ERANGE     - the range is not inside the transfer
+ * * %-EXDEV      - the range breaks the granule rule (contiguous mode): the
  *   layout given to dma_iova_alloc_layout() was not the real one
- * * -EEXIST     - part of the range is linked already (contiguous mode)
- * * -ENOMEM     - no memory for page tables, bounce buffers or the log
+ * * %-EEXIST     - part of the range is linked already (contiguous mode)
+ * * %-ENOMEM     - no memory for page tables, bounce buffers or the log
  *   now: a later try may pass
- * * -E2BIG      - the range is larger than dma_max_mapping_size() allows
+ * * %-E2BIG      - the range is larger than dma_max_mapping_size() allows
  *   a streaming mapping (per-piece mode): split it
- * * -EIO        - @dev cannot reach the memory and nothing can bounce it
+ * * %-EIO        - @dev cannot reach the memory and nothing can bounce it
  *   (per-piece mode): no try will pass
- * * -EOPNOTSUPP - the range is memory without a struct page, such as MMIO
- * * -EREMOTEIO  - the range is P2PDMA memory in a transfer of host memory,
+ * * %-EOPNOTSUPP - the range is memory without a struct page, such as MMIO
+ * * %-EREMOTEIO  - the range is P2PDMA memory in a transfer of host memory,
  *   host memory in a P2P transfer, P2PDMA memory that @dev reaches
  *   another way than the transfer's or not at all, or P2PDMA memory that
  *   dma-direct would have to bounce
@@ -873,9 +873,9 @@ EXPORT_SYMBOL_GPL(dma_iova_link);
  * Context: Any context; does not sleep.
  * Return:
  * * 0       - the range is visible to the device
- * * -EINVAL - @state holds no transfer, or @size is 0
- * * -ERANGE - the range is not inside the transfer
- * * -errno  - the IOMMU driver failed to flush; the range stays linked
+ * * %-EINVAL - @state holds no transfer, or @size is 0
+ * * %-ERANGE - the range is not inside the transfer
+ * * %-errno  - the IOMMU driver failed to flush; the range stays linked
  *   and the caller tears the transfer down
  */
 int dma_iova_sync(struct device *dev, struct dma_iova_state *state,
@@ -1109,11 +1109,11 @@ EXPORT_SYMBOL_GPL(dma_iova_destroy);
  * Context: Any context; does not sleep.
  * Return:
  * * 0           - @state keeps the space
- * * -EOPNOTSUPP - @dev maps without IOVA space; transfers on @state are
+ * * %-EOPNOTSUPP - @dev maps without IOVA space; transfers on @state are
  *   set up as before, per piece
- * * -EINVAL     - @size is 0 or too large, or @dev cannot DMA
- * * -EBUSY      - @state holds a transfer or keeps space already
- * * -ENOMEM     - no IOVA space within the DMA mask
+ * * %-EINVAL     - @size is 0 or too large, or @dev cannot DMA
+ * * %-EBUSY      - @state holds a transfer or keeps space already
+ * * %-ENOMEM     - no IOVA space within the DMA mask
  */
 int dma_iova_reserve(struct device *dev, struct dma_iova_state *state,
 		     size_t size)

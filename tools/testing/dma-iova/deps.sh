@@ -19,6 +19,8 @@ needs=(
 	python3-git:/usr/lib/python3/dist-packages/git
 	qemu-system-x86:qemu-system-x86_64
 	quilt:quilt sparse:sparse xz-utils:xz
+	python3-sphinx:/usr/bin/sphinx-build
+	python3-sphinx-rtd-theme:/usr/lib/python3/dist-packages/sphinx_rtd_theme
 )
 missing=()
 for n in "${needs[@]}"; do
