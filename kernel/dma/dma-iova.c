@@ -186,17 +186,24 @@ out_free:
 	return xa_load(&dma_iova_stats_xa, key);
 }
 
-static void dma_iova_count(struct device *dev, enum dma_iova_stat stat, u64 n)
+static noinline void __dma_iova_count(struct device *dev,
+				      enum dma_iova_stat stat, u64 n)
 {
 	struct dma_iova_dev_stats *ds;
 
-	if (!static_branch_unlikely(&dma_iova_stats_enabled))
-		return;
 	rcu_read_lock();
 	ds = dma_iova_stats_get(dev);
 	if (ds)
 		this_cpu_add(ds->stats[stat], n);
 	rcu_read_unlock();
+}
+
+/* A patched-out jump where the call is, while counting is off. */
+static __always_inline void dma_iova_count(struct device *dev,
+					   enum dma_iova_stat stat, u64 n)
+{
+	if (static_branch_unlikely(&dma_iova_stats_enabled))
+		__dma_iova_count(dev, stat, n);
 }
 
 static bool dma_iova_can_be_contiguous(struct device *dev)
