@@ -13,52 +13,65 @@
 struct device;
 struct dma_iova_log;
 
-/* Bits of dma_iova_state.flags; private to kernel/dma/dma-iova.c. */
-#define DMA_IOVA_IN_USE		BIT(0)	/* holds a transfer */
-#define DMA_IOVA_CONTIGUOUS	BIT(1)	/* one IOVA range */
-#define DMA_IOVA_BOUNCED	BIT(2)	/* a granule went to swiotlb */
-#define DMA_IOVA_P2P		BIT(3)	/* PCI P2PDMA memory */
-#define DMA_IOVA_BUS_ADDR	BIT(4)	/* P2P linked at PCI bus addresses */
-#define DMA_IOVA_IN_RESV	BIT(5)	/* in the space of dma_iova_reserve() */
+/*
+ * struct dma_iova_state.linked holds the bytes linked in its low bits and
+ * these flags above them; private to kernel/dma/dma-iova.c.
+ */
+#define DMA_IOVA_LINKED_MASK	GENMASK_ULL(55, 0)
+#define DMA_IOVA_IN_USE		BIT_ULL(56)	/* holds a transfer */
+#define DMA_IOVA_CONTIGUOUS	BIT_ULL(57)	/* one IOVA range */
+#define DMA_IOVA_BOUNCED	BIT_ULL(58)	/* a granule went to swiotlb */
+#define DMA_IOVA_P2P		BIT_ULL(59)	/* PCI P2PDMA memory */
+#define DMA_IOVA_BUS_ADDR	BIT_ULL(60)	/* P2P linked at PCI bus addresses */
+#define DMA_IOVA_IN_RESV	BIT_ULL(61)	/* in space of dma_iova_reserve() */
 
 /**
  * struct dma_iova_state - DMA mapping of one transfer
  * @addr: DMA address of byte 0 of the transfer when it is mapped as one
  *	contiguous range (dma_use_iova() returns true), else 0
  * @size: size of the transfer in bytes, 0 while the state holds none
- * @linked: bytes of the transfer linked now
+ * @linked: private: bytes of the transfer linked now, and the mode of
+ *	its mapping in DMA_IOVA_* flags above %DMA_IOVA_LINKED_MASK
  * @linked_end: private: end of the furthest range linked, in contiguous
  *	mode; a link at or beyond it cannot overlap another
- * @flags: private state of the mapping (DMA_IOVA_*)
  * @log: private: pieces that teardown must visit, in per-piece mode
- * @resv_addr: private: IOVA space kept by dma_iova_reserve()
- * @resv_size: private: its size in bytes, 0 if the state keeps none
  *
  * The caller owns the state and keeps it from dma_iova_alloc() to
  * dma_iova_free() or dma_iova_destroy(), typically in its per-request
  * data.  It must be zeroed before its first dma_iova_alloc(); after
- * dma_iova_free() or dma_iova_destroy() it may be used again.  Only
- * @addr and @size are for the caller to read.
- *
- * A state that carries transfer after transfer of one device, such as
- * the state of a block request tag, can keep IOVA space across them:
- * see dma_iova_reserve().
+ * dma_iova_free() or dma_iova_destroy() it may be used again, or zeroed
+ * again.  Only @addr and @size are for the caller to read.  It takes 32
+ * bytes on 64-bit machines.
  */
 struct dma_iova_state {
 	dma_addr_t addr;
 	size_t size;
-	size_t linked;
-	size_t linked_end;
-	unsigned int flags;
-	struct dma_iova_log *log;
-	dma_addr_t resv_addr;
-	size_t resv_size;
+	u64 linked;
+	union {
+		size_t linked_end;
+		struct dma_iova_log *log;
+	};
+};
+
+/**
+ * struct dma_iova_space - IOVA space kept for a series of transfers
+ * @addr: private: its first IOVA
+ * @size: private: its size in bytes, 0 if it holds none
+ *
+ * A caller that makes transfer after transfer of one device from the same
+ * slot, such as a block request tag, can keep IOVA space for them here:
+ * see dma_iova_reserve() and dma_iova_alloc_in().  Zeroed before use.
+ */
+struct dma_iova_space {
+	dma_addr_t addr;
+	size_t size;
 };
 
 #ifdef CONFIG_HAS_DMA
 unsigned long dma_iova_merge_boundary(struct device *dev);
-int dma_iova_alloc_layout(struct device *dev, struct dma_iova_state *state,
-			  phys_addr_t phys, size_t size, phys_addr_t inner);
+int dma_iova_alloc_in(struct device *dev, struct dma_iova_state *state,
+		      const struct dma_iova_space *space, phys_addr_t phys,
+		      size_t size, phys_addr_t inner);
 void dma_iova_free(struct device *dev, struct dma_iova_state *state);
 int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 		  phys_addr_t phys, size_t offset, size_t size,
@@ -72,19 +85,20 @@ void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 		      size_t mapped_len, enum dma_data_direction dir,
 		      unsigned long attrs);
-int dma_iova_reserve(struct device *dev, struct dma_iova_state *state,
+int dma_iova_reserve(struct device *dev, struct dma_iova_space *space,
 		     size_t size);
-void dma_iova_unreserve(struct device *dev, struct dma_iova_state *state);
+void dma_iova_unreserve(struct device *dev, struct dma_iova_space *space);
 #else
 static inline unsigned long dma_iova_merge_boundary(struct device *dev)
 {
 	return 0;
 }
 
-static inline int dma_iova_alloc_layout(struct device *dev,
-					struct dma_iova_state *state,
-					phys_addr_t phys, size_t size,
-					phys_addr_t inner)
+static inline int dma_iova_alloc_in(struct device *dev,
+				    struct dma_iova_state *state,
+				    const struct dma_iova_space *space,
+				    phys_addr_t phys, size_t size,
+				    phys_addr_t inner)
 {
 	return -EOPNOTSUPP;
 }
@@ -127,16 +141,40 @@ static inline void dma_iova_destroy(struct device *dev,
 }
 
 static inline int dma_iova_reserve(struct device *dev,
-				   struct dma_iova_state *state, size_t size)
+				   struct dma_iova_space *space, size_t size)
 {
 	return -EOPNOTSUPP;
 }
 
 static inline void dma_iova_unreserve(struct device *dev,
-				      struct dma_iova_state *state)
+				      struct dma_iova_space *space)
 {
 }
 #endif /* CONFIG_HAS_DMA */
+
+/**
+ * dma_iova_alloc_layout() - reserve DMA address space for a transfer
+ * @dev: device that will do the DMA
+ * @state: zeroed state, or one left by dma_iova_free() or dma_iova_destroy()
+ * @phys: physical address of the first byte of the transfer, or only its
+ *	offset in a page
+ * @size: size of the transfer in bytes
+ * @inner: bitwise OR of the physical addresses at which the ranges of the
+ *	transfer start and end, but for the start of the first and the end
+ *	of the last
+ *
+ * dma_iova_alloc_in() without space kept by dma_iova_reserve().
+ *
+ * Context: Any context; does not sleep.
+ * Return: as dma_iova_alloc_in().
+ */
+static inline int dma_iova_alloc_layout(struct device *dev,
+					struct dma_iova_state *state,
+					phys_addr_t phys, size_t size,
+					phys_addr_t inner)
+{
+	return dma_iova_alloc_in(dev, state, NULL, phys, size, inner);
+}
 
 /**
  * dma_iova_alloc() - reserve DMA address space for a transfer
@@ -151,7 +189,7 @@ static inline void dma_iova_unreserve(struct device *dev,
  * the caller has checked against dma_iova_merge_boundary().
  *
  * Context: Any context; does not sleep.
- * Return: as dma_iova_alloc_layout().
+ * Return: as dma_iova_alloc_in().
  */
 static inline int dma_iova_alloc(struct device *dev,
 				 struct dma_iova_state *state,
@@ -179,20 +217,27 @@ static inline int dma_iova_alloc(struct device *dev,
  */
 static inline bool dma_use_iova(const struct dma_iova_state *state)
 {
-	return state->flags & DMA_IOVA_CONTIGUOUS;
+	return state->linked & DMA_IOVA_CONTIGUOUS;
 }
 
 /**
- * dma_iova_reserved() - tell whether a state keeps reserved IOVA space
- * @state: a DMA IOVA state
+ * dma_iova_reserved() - tell whether IOVA space is kept
+ * @space: a zeroed DMA IOVA space, or one passed to dma_iova_reserve()
  *
  * Context: Any context.
  * Return: %true between a successful dma_iova_reserve() and
  * dma_iova_unreserve().
  */
-static inline bool dma_iova_reserved(const struct dma_iova_state *state)
+static inline bool dma_iova_reserved(const struct dma_iova_space *space)
 {
-	return state->resv_size;
+	return space->size;
 }
+
+#if IS_ENABLED(CONFIG_KUNIT) && defined(CONFIG_HAS_DMA)
+/* For the KUnit suites only. */
+void dma_iova_stats_start(void);
+u64 dma_iova_stat_read(struct device *dev, const char *name);
+bool dma_iova_debug_active(void);
+#endif
 
 #endif /* _LINUX_DMA_IOVA_H */

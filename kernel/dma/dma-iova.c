@@ -10,6 +10,7 @@
  * per piece at that address, with nothing mapped.
  * Documentation/core-api/dma-iova.rst explains the design.
  */
+#include <kunit/visibility.h>
 #include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/dma-direct.h>
@@ -24,6 +25,7 @@
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/percpu.h>
+#include <linux/rbtree.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -40,35 +42,49 @@
 
 /**
  * struct dma_iova_piece - a range linked in per-piece mode
+ * @node: in the tree of the transfer's pieces, by @offset
+ * @log: the chunk of the log that holds it
  * @addr: the DMA address it was mapped at
  * @offset: its byte offset in the transfer
  * @size: its size in bytes
  * @dir: the direction it was mapped for
  */
 struct dma_iova_piece {
+	struct rb_node node;
+	struct dma_iova_log *log;
 	dma_addr_t addr;
 	size_t offset;
 	size_t size;
 	enum dma_data_direction dir;
 };
 
-#define DMA_IOVA_LOG_PIECES	15
+#define DMA_IOVA_LOG_PIECES	7
 
 /**
- * struct dma_iova_log - pieces of a per-piece transfer that need unmapping
- * @next: the next, older, chunk of the log
- * @nr: entries used in @pieces
- * @pieces: the pieces, in link order
+ * struct dma_iova_log - a chunk of the log of a per-piece transfer
+ * @pieces: the pieces of the whole transfer by offset, in the chunk that
+ *	the state points to (the first); unused in the others
+ * @chunks: in the first chunk the list of the others, newest first; in
+ *	the others their place in that list
+ * @used: bitmap of the slots in @slot that hold a piece
+ * @slot: room for pieces
  *
  * Only pieces whose teardown has work to do are logged: they bounced
  * through swiotlb, the device is not DMA coherent, the device uses
- * dma_map_ops, or DMA-API debugging tracks them.
+ * dma_map_ops, or DMA-API debugging tracks them.  An unlink finds the
+ * pieces of its range in the tree, so that its cost does not grow with
+ * the pieces linked elsewhere (an ODP invalidation of one page among
+ * millions).  A chunk goes back when its last piece is unlinked, the
+ * first when the transfer has none left.
  */
 struct dma_iova_log {
-	struct dma_iova_log *next;
-	unsigned int nr;
-	struct dma_iova_piece pieces[DMA_IOVA_LOG_PIECES];
+	struct rb_root pieces;
+	struct list_head chunks;
+	unsigned long used;
+	struct dma_iova_piece slot[DMA_IOVA_LOG_PIECES];
 };
+
+#define DMA_IOVA_LOG_FULL	GENMASK(DMA_IOVA_LOG_PIECES - 1, 0)
 
 /* Per-device counters shown in debugfs; names in dma_iova_stat_names. */
 enum dma_iova_stat {
@@ -85,13 +101,14 @@ enum dma_iova_stat {
 	DMA_IOVA_STAT_RESERVES,		/* dma_iova_reserve() successes */
 	DMA_IOVA_STAT_IN_RESV,		/* transfers in reserved space */
 	DMA_IOVA_STAT_FALLBACKS,	/* per piece: no IOVA range to be had */
+	DMA_IOVA_STAT_LOG_WALKED,	/* logged pieces looked at to unlink */
 	DMA_IOVA_NR_STATS,
 };
 
 static const char * const dma_iova_stat_names[DMA_IOVA_NR_STATS] = {
 	"allocs", "contiguous", "alloc_errors", "links", "link_bytes",
 	"link_errors", "syncs", "unlinks", "frees", "logged", "reserves",
-	"in_reserve", "fallbacks",
+	"in_reserve", "fallbacks", "log_walked",
 };
 
 /**
@@ -206,6 +223,40 @@ static __always_inline void dma_iova_count(struct device *dev,
 		__dma_iova_count(dev, stat, n);
 }
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/* For the KUnit suites: count from now on, and read what was counted. */
+VISIBLE_IF_KUNIT void dma_iova_stats_start(void)
+{
+	static_branch_enable(&dma_iova_stats_enabled);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_iova_stats_start);
+
+VISIBLE_IF_KUNIT u64 dma_iova_stat_read(struct device *dev, const char *name)
+{
+	struct dma_iova_dev_stats *ds;
+	u64 sum = 0;
+	int i, cpu;
+
+	i = match_string(dma_iova_stat_names, DMA_IOVA_NR_STATS, name);
+	if (WARN_ON_ONCE(i < 0))
+		return 0;
+	rcu_read_lock();
+	ds = xa_load(&dma_iova_stats_xa, (unsigned long)dev);
+	if (ds)
+		for_each_possible_cpu(cpu)
+			sum += per_cpu_ptr(ds->stats, cpu)[i];
+	rcu_read_unlock();
+	return sum;
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_iova_stat_read);
+
+VISIBLE_IF_KUNIT bool dma_iova_debug_active(void)
+{
+	return dma_debug_active();
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_iova_debug_active);
+#endif
+
 static bool dma_iova_can_be_contiguous(struct device *dev)
 {
 	return IS_ENABLED(CONFIG_DMA_IOVA) && use_dma_iommu(dev);
@@ -222,30 +273,30 @@ static bool dma_iova_contiguous(const struct dma_iova_state *state)
 
 static bool dma_iova_in_use(const struct dma_iova_state *state)
 {
-	return state->flags & DMA_IOVA_IN_USE;
+	return state->linked & DMA_IOVA_IN_USE;
 }
 
-/* Forget the transfer of @state, but not the space it keeps reserved. */
+/* Bytes linked now; the flags share their word. */
+static size_t dma_iova_linked(const struct dma_iova_state *state)
+{
+	return state->linked & DMA_IOVA_LINKED_MASK;
+}
+
 static void dma_iova_clear(struct dma_iova_state *state)
 {
-	dma_addr_t resv_addr = state->resv_addr;
-	size_t resv_size = state->resv_size;
-
 	memset(state, 0, sizeof(*state));
-	state->resv_addr = resv_addr;
-	state->resv_size = resv_size;
 }
 
 /* Guard the P2P paths, so that they vanish without CONFIG_PCI_P2PDMA. */
 static bool dma_iova_p2p(const struct dma_iova_state *state)
 {
-	return IS_ENABLED(CONFIG_PCI_P2PDMA) && (state->flags & DMA_IOVA_P2P);
+	return IS_ENABLED(CONFIG_PCI_P2PDMA) && (state->linked & DMA_IOVA_P2P);
 }
 
 static bool dma_iova_bus_addr(const struct dma_iova_state *state)
 {
 	return IS_ENABLED(CONFIG_PCI_P2PDMA) &&
-		(state->flags & DMA_IOVA_BUS_ADDR);
+		(state->linked & DMA_IOVA_BUS_ADDR);
 }
 
 /*
@@ -277,15 +328,20 @@ static bool dma_iova_range_ok(const struct dma_iova_state *state,
  */
 static bool dma_iova_may_have_holes(const struct dma_iova_state *state)
 {
-	return state->linked != state->linked_end;
+	return dma_iova_linked(state) != state->linked_end;
 }
 
 /* Per-piece mode ---------------------------------------------------- */
 
+/*
+ * Does teardown of a piece mapped at @addr have work to do?  DMA-API
+ * debugging, when it runs, must see each unmap; a kernel that has it
+ * built but turned off (dma_debug=off) runs the path of one without it.
+ */
 static bool dma_iova_piece_needs_log(struct device *dev, dma_addr_t addr)
 {
-	if (IS_ENABLED(CONFIG_DMA_API_DEBUG) || get_dma_ops(dev) ||
-	    use_dma_iommu(dev) || !dev_is_dma_coherent(dev))
+	if (dma_debug_active() || get_dma_ops(dev) || use_dma_iommu(dev) ||
+	    !dev_is_dma_coherent(dev))
 		return true;
 	return swiotlb_find_pool(dev, dma_to_phys(dev, addr));
 }
@@ -305,11 +361,18 @@ static mempool_t *dma_iova_log_pool;
 static struct dma_iova_log *dma_iova_log_alloc(void)
 {
 	mempool_t *pool = READ_ONCE(dma_iova_log_pool);
+	struct dma_iova_log *log;
 
 	if (!pool)
-		return kmalloc(sizeof(struct dma_iova_log),
-			       GFP_ATOMIC | __GFP_NOWARN);
-	return mempool_alloc(pool, GFP_ATOMIC | __GFP_NOWARN);
+		log = kmalloc(sizeof(*log), GFP_ATOMIC | __GFP_NOWARN);
+	else
+		log = mempool_alloc(pool, GFP_ATOMIC | __GFP_NOWARN);
+	if (log) {
+		log->pieces = RB_ROOT;
+		INIT_LIST_HEAD(&log->chunks);
+		log->used = 0;
+	}
+	return log;
 }
 
 static void dma_iova_log_free(struct dma_iova_log *log)
@@ -322,24 +385,78 @@ static void dma_iova_log_free(struct dma_iova_log *log)
 		kfree(log);
 }
 
+/*
+ * A free slot for a piece: in the first chunk, or in the newest of the
+ * others, or in a new chunk.  Slots freed in older chunks are not looked
+ * for; those chunks go when they empty.
+ */
+static struct dma_iova_piece *dma_iova_log_slot(struct dma_iova_state *state)
+{
+	struct dma_iova_log *first = state->log, *log;
+	unsigned int i;
+
+	if (!first) {
+		log = dma_iova_log_alloc();
+		if (!log)
+			return NULL;
+		state->log = log;
+	} else if (first->used != DMA_IOVA_LOG_FULL) {
+		log = first;
+	} else {
+		log = list_first_entry_or_null(&first->chunks,
+					       struct dma_iova_log, chunks);
+		if (!log || log->used == DMA_IOVA_LOG_FULL) {
+			log = dma_iova_log_alloc();
+			if (!log)
+				return NULL;
+			list_add(&log->chunks, &first->chunks);
+		}
+	}
+	i = ffz(log->used);
+	log->used |= BIT(i);
+	log->slot[i].log = log;
+	return &log->slot[i];
+}
+
+static bool dma_iova_piece_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct dma_iova_piece, node)->offset <
+		rb_entry(b, struct dma_iova_piece, node)->offset;
+}
+
 static int dma_iova_log_add(struct dma_iova_state *state, dma_addr_t addr,
 			    size_t offset, size_t size,
 			    enum dma_data_direction dir)
 {
-	struct dma_iova_log *log = state->log;
+	struct dma_iova_piece *p = dma_iova_log_slot(state);
 
-	if (!log || log->nr == DMA_IOVA_LOG_PIECES) {
-		log = dma_iova_log_alloc();
-		if (!log)
-			return -ENOMEM;
-		log->nr = 0;
-		log->next = state->log;
-		state->log = log;
-	}
-	log->pieces[log->nr++] = (struct dma_iova_piece) {
-		.addr = addr, .offset = offset, .size = size, .dir = dir,
-	};
+	if (!p)
+		return -ENOMEM;
+	p->addr = addr;
+	p->offset = offset;
+	p->size = size;
+	p->dir = dir;
+	rb_add(&p->node, &state->log->pieces, dma_iova_piece_less);
 	return 0;
+}
+
+/* Take @p out of the log, and give back a chunk that it leaves empty. */
+static void dma_iova_log_del(struct dma_iova_state *state,
+			     struct dma_iova_piece *p)
+{
+	struct dma_iova_log *first = state->log, *log = p->log;
+
+	rb_erase(&p->node, &first->pieces);
+	log->used &= ~BIT(p - log->slot);
+	if (log != first && !log->used) {
+		list_del(&log->chunks);
+		dma_iova_log_free(log);
+	}
+	/* Every other chunk went when it emptied; the first goes last. */
+	if (RB_EMPTY_ROOT(&first->pieces)) {
+		dma_iova_log_free(first);
+		state->log = NULL;
+	}
 }
 
 /*
@@ -389,6 +506,31 @@ static int dma_iova_link_piece(struct device *dev, struct dma_iova_state *state,
 	return 0;
 }
 
+/* The logged piece with the lowest offset at or above @offset, or NULL. */
+static struct dma_iova_piece *dma_iova_log_find(struct device *dev,
+						struct dma_iova_log *first,
+						size_t offset)
+{
+	struct rb_node *node = first->pieces.rb_node;
+	struct dma_iova_piece *found = NULL;
+	unsigned int walked = 0;
+
+	while (node) {
+		struct dma_iova_piece *p =
+			rb_entry(node, struct dma_iova_piece, node);
+
+		walked++;
+		if (p->offset >= offset) {
+			found = p;
+			node = node->rb_left;
+		} else {
+			node = node->rb_right;
+		}
+	}
+	dma_iova_count(dev, DMA_IOVA_STAT_LOG_WALKED, walked);
+	return found;
+}
+
 /*
  * Unmap the logged pieces inside [offset, offset + size); a piece that
  * straddles the range is a caller bug and stays mapped.  They are unmapped
@@ -401,40 +543,38 @@ static void dma_iova_unlink_pieces(struct device *dev,
 				   size_t size, enum dma_data_direction dir,
 				   unsigned long attrs)
 {
-	struct dma_iova_log **link = &state->log;
-	struct dma_iova_log *log;
 	size_t end = offset + size;
+	struct dma_iova_piece *p, *next;
+	struct rb_node *node;
 
-	while ((log = *link)) {
-		unsigned int i = 0;
+	if (!state->log)
+		return;
+	p = dma_iova_log_find(dev, state->log, offset);
+	/* The piece before the range must end before it. */
+	node = p ? rb_prev(&p->node) : rb_last(&state->log->pieces);
+	if (node) {
+		struct dma_iova_piece *prev =
+			rb_entry(node, struct dma_iova_piece, node);
 
-		while (i < log->nr) {
-			struct dma_iova_piece *p = &log->pieces[i];
+		WARN_ON_ONCE(prev->offset + prev->size > offset);
+	}
 
-			if (p->offset >= end || p->offset + p->size <= offset) {
-				i++;
-				continue;
-			}
-			if (WARN_ON_ONCE(p->offset < offset ||
-					 p->offset + p->size > end)) {
-				i++;
-				continue;
-			}
-			if (dma_iova_bus_addr(state))
-				debug_dma_iova_unlink(dev, p->addr, p->size,
-						      dir);
-			else
-				dma_unmap_page_attrs(dev, p->addr, p->size,
-						     dir == DMA_NONE ? p->dir : dir,
-						     attrs);
-			*p = log->pieces[--log->nr];
-		}
-		if (!log->nr) {
-			*link = log->next;
-			dma_iova_log_free(log);
-		} else {
-			link = &log->next;
-		}
+	for (; p && p->offset < end; p = next) {
+		node = rb_next(&p->node);
+		next = node ? rb_entry(node, struct dma_iova_piece, node) :
+			NULL;
+		dma_iova_count(dev, DMA_IOVA_STAT_LOG_WALKED, 1);
+		if (WARN_ON_ONCE(p->offset + p->size > end))
+			continue;
+		if (dma_iova_bus_addr(state))
+			debug_dma_iova_unlink(dev, p->addr, p->size, dir);
+		else
+			dma_unmap_page_attrs(dev, p->addr, p->size,
+					     dir == DMA_NONE ? p->dir : dir,
+					     attrs);
+		dma_iova_log_del(state, p);
+		if (!state->log)
+			break;
 	}
 }
 
@@ -448,7 +588,7 @@ static void dma_iova_unlink_pieces(struct device *dev,
  * at the struct page for host memory and a lookup for P2P memory.
  */
 static int dma_iova_kind(struct device *dev, phys_addr_t phys,
-			 unsigned int *kind, u64 *bus_off)
+			 u64 *kind, u64 *bus_off)
 {
 	struct pci_p2pdma_map_state p2p = {};
 	struct page *page;
@@ -485,7 +625,7 @@ static int dma_iova_check_kind(struct device *dev,
 			       const struct dma_iova_state *state,
 			       phys_addr_t phys, u64 *bus_off)
 {
-	unsigned int kind;
+	u64 kind;
 	int ret;
 
 	if (!IS_ENABLED(CONFIG_PCI_P2PDMA))
@@ -493,14 +633,14 @@ static int dma_iova_check_kind(struct device *dev,
 	ret = dma_iova_kind(dev, phys, &kind, bus_off);
 	if (ret)
 		return ret;
-	return kind == (state->flags & DMA_IOVA_KIND) ? 0 : -EREMOTEIO;
+	return kind == (state->linked & DMA_IOVA_KIND) ? 0 : -EREMOTEIO;
 }
 
 /*
  * Link P2P memory that @dev reaches at its PCI bus address: nothing is
- * mapped, so there is nothing to unmap either.  DMA-API debugging tracks
- * the range as a linked one all the same, and for it the range is logged
- * so that teardown finds it.
+ * mapped, so there is nothing to unmap either.  DMA-API debugging, when
+ * it runs, tracks the range as a linked one all the same, and for it the
+ * range is logged so that teardown finds it.
  */
 static int dma_iova_link_bus_addr(struct device *dev,
 				  struct dma_iova_state *state,
@@ -511,7 +651,7 @@ static int dma_iova_link_bus_addr(struct device *dev,
 	dma_addr_t addr = phys + bus_off;
 	int ret;
 
-	if (IS_ENABLED(CONFIG_DMA_API_DEBUG)) {
+	if (dma_debug_active()) {
 		ret = dma_iova_log_add(state, addr, offset, size, dir);
 		if (ret)
 			return ret;
@@ -526,20 +666,21 @@ static int dma_iova_link_bus_addr(struct device *dev,
 
 #ifdef CONFIG_DMA_IOVA
 /*
- * Give the transfer its IOVA range: in the space @state keeps reserved if
- * it fits there, else from the allocator.
+ * Give the transfer its IOVA range: in @space if it fits there, else from
+ * the allocator.
  */
 static int dma_iova_alloc_contiguous(struct device *dev,
 				     struct dma_iova_state *state,
+				     const struct dma_iova_space *space,
 				     phys_addr_t phys, size_t size)
 {
 	dma_addr_t addr;
 	int ret;
 
-	if (state->resv_size &&
-	    !iommu_dma_iova_place(dev, state->resv_addr, state->resv_size,
-				  phys, size, &addr)) {
-		state->flags |= DMA_IOVA_IN_RESV;
+	if (space && space->size &&
+	    !iommu_dma_iova_place(dev, space->addr, space->size, phys, size,
+				  &addr)) {
+		state->linked |= DMA_IOVA_IN_RESV;
 		dma_iova_count(dev, DMA_IOVA_STAT_IN_RESV, 1);
 	} else {
 		ret = iommu_dma_iova_alloc(dev, phys, size, &addr);
@@ -547,15 +688,14 @@ static int dma_iova_alloc_contiguous(struct device *dev,
 			return ret;
 	}
 	state->addr = addr;
-	state->flags |= DMA_IOVA_CONTIGUOUS;
+	state->linked |= DMA_IOVA_CONTIGUOUS;
 	return 0;
 }
 
 static int dma_iova_reserve_space(struct device *dev,
-				  struct dma_iova_state *state, size_t size)
+				  struct dma_iova_space *space, size_t size)
 {
-	return iommu_dma_iova_reserve(dev, size, &state->resv_addr,
-				      &state->resv_size);
+	return iommu_dma_iova_reserve(dev, size, &space->addr, &space->size);
 }
 
 static unsigned long dma_iova_granule_mask(struct device *dev)
@@ -564,26 +704,31 @@ static unsigned long dma_iova_granule_mask(struct device *dev)
 }
 
 static void dma_iova_unreserve_space(struct device *dev,
-				     struct dma_iova_state *state)
+				     struct dma_iova_space *space)
 {
-	iommu_dma_iova_free(dev, state->resv_addr, state->resv_size);
+	/* A transfer left linked there must not outlive the space. */
+	if (WARN_ON_ONCE(iommu_dma_iova_any_linked(dev, space->addr, 0,
+						   space->size)))
+		iommu_dma_iova_unlink_all(dev, space->addr, space->size, true);
+	iommu_dma_iova_free(dev, space->addr, space->size);
 }
 #else
 static int dma_iova_alloc_contiguous(struct device *dev,
 				     struct dma_iova_state *state,
+				     const struct dma_iova_space *space,
 				     phys_addr_t phys, size_t size)
 {
 	return -EOPNOTSUPP;
 }
 
 static int dma_iova_reserve_space(struct device *dev,
-				  struct dma_iova_state *state, size_t size)
+				  struct dma_iova_space *space, size_t size)
 {
 	return -EOPNOTSUPP;
 }
 
 static void dma_iova_unreserve_space(struct device *dev,
-				     struct dma_iova_state *state)
+				     struct dma_iova_space *space)
 {
 }
 
@@ -604,7 +749,7 @@ static void dma_iova_unlink_contiguous(struct device *dev,
 		debug_dma_iova_unlink(dev, state->addr + offset, size, dir);
 	iommu_dma_iova_unlink(dev, state->addr, state->size, offset, size,
 			      dir, attrs,
-			      state->flags & DMA_IOVA_BOUNCED, free);
+			      state->linked & DMA_IOVA_BOUNCED, free);
 }
 
 /* The API ----------------------------------------------------------- */
@@ -638,7 +783,7 @@ EXPORT_SYMBOL_GPL(dma_iova_merge_boundary);
  * offset in a page; such a transfer is host memory.
  */
 static int dma_iova_alloc_kind(struct device *dev, phys_addr_t phys,
-			       unsigned int *kind, u64 *bus_off)
+			       u64 *kind, u64 *bus_off)
 {
 	*kind = 0;
 	if (phys < PAGE_SIZE)
@@ -647,9 +792,11 @@ static int dma_iova_alloc_kind(struct device *dev, phys_addr_t phys,
 }
 
 /**
- * dma_iova_alloc_layout() - reserve DMA address space for a transfer
+ * dma_iova_alloc_in() - reserve DMA address space for a transfer
  * @dev: device that will do the DMA
  * @state: zeroed state, or one left by dma_iova_free() or dma_iova_destroy()
+ * @space: IOVA space kept by dma_iova_reserve() to put the transfer in,
+ *	or %NULL
  * @phys: physical address of the first byte of the transfer, or only its
  *	offset in a page (a value below %PAGE_SIZE) if the caller does not
  *	know the first page yet
@@ -678,25 +825,28 @@ static int dma_iova_alloc_kind(struct device *dev, phys_addr_t phys,
  * per-piece mode at PCI bus addresses with nothing mapped and no IOVA
  * space; or through the host bridge, and it is mapped like host memory.
  *
- * If @state keeps IOVA space from dma_iova_reserve(), a transfer that
- * fits is put there instead of allocating a range.
+ * If @space keeps IOVA space from dma_iova_reserve(), a transfer that
+ * fits is put there instead of allocating a range; the caller makes sure
+ * that no two transfers use one @space at once.
  *
- * On failure @state holds nothing (it keeps its reserved space) and may
- * be passed to dma_iova_alloc_layout() again.
+ * On failure @state holds nothing and may be passed to
+ * dma_iova_alloc_in() again.
  *
  * Context: Any context; does not sleep.
  * Return:
  * * 0           - @state holds the transfer
- * * %-EINVAL     - @size is 0, @phys + @size overflows, or @dev cannot DMA
+ * * %-EINVAL     - @size is 0 or above %DMA_IOVA_LINKED_MASK, @phys + @size
+ *   overflows, or @dev cannot DMA
  * * %-EBUSY      - @state holds a transfer already (and is left as it was)
  * * %-EREMOTEIO  - @phys is PCI P2PDMA memory that @dev cannot reach
  * * %-EOPNOTSUPP - @phys is memory without a struct page, such as MMIO
  * * %-EIO        - the IOMMU could not attach @dev (deferred attach)
  */
-int dma_iova_alloc_layout(struct device *dev, struct dma_iova_state *state,
-			  phys_addr_t phys, size_t size, phys_addr_t inner)
+int dma_iova_alloc_in(struct device *dev, struct dma_iova_state *state,
+		      const struct dma_iova_space *space, phys_addr_t phys,
+		      size_t size, phys_addr_t inner)
 {
-	unsigned int kind;
+	u64 kind;
 	phys_addr_t end;
 	u64 bus_off;
 	int ret;
@@ -704,7 +854,8 @@ int dma_iova_alloc_layout(struct device *dev, struct dma_iova_state *state,
 	if (WARN_ON_ONCE(dma_iova_in_use(state)))
 		return -EBUSY;
 	dma_iova_clear(state);
-	if (!size || check_add_overflow(phys, (phys_addr_t)size, &end) ||
+	if (!size || (u64)size > DMA_IOVA_LINKED_MASK ||
+	    check_add_overflow(phys, (phys_addr_t)size, &end) ||
 	    WARN_ON_ONCE(!dev->dma_mask)) {
 		ret = -EINVAL;
 		goto out_error;
@@ -713,7 +864,7 @@ int dma_iova_alloc_layout(struct device *dev, struct dma_iova_state *state,
 	ret = dma_iova_alloc_kind(dev, phys, &kind, &bus_off);
 	if (ret)
 		goto out_error;
-	state->flags |= kind;
+	state->linked |= kind;
 
 	/*
 	 * P2P memory at its bus address needs no IOVA space; a layout whose
@@ -722,7 +873,7 @@ int dma_iova_alloc_layout(struct device *dev, struct dma_iova_state *state,
 	 */
 	if (!dma_iova_bus_addr(state) && dma_iova_can_be_contiguous(dev) &&
 	    (!inner || !(inner & dma_iova_granule_mask(dev)))) {
-		ret = dma_iova_alloc_contiguous(dev, state, phys, size);
+		ret = dma_iova_alloc_contiguous(dev, state, space, phys, size);
 		if (ret == -ENOMEM) {
 			dma_iova_count(dev, DMA_IOVA_STAT_FALLBACKS, 1);
 			ret = 0;
@@ -731,7 +882,7 @@ int dma_iova_alloc_layout(struct device *dev, struct dma_iova_state *state,
 			goto out_error;
 	}
 	state->size = size;
-	state->flags |= DMA_IOVA_IN_USE;
+	state->linked |= DMA_IOVA_IN_USE;
 	trace_dma_iova_alloc(dev, state->addr, size, dma_use_iova(state));
 	dma_iova_count(dev, DMA_IOVA_STAT_ALLOCS, 1);
 	if (dma_iova_contiguous(state))
@@ -743,7 +894,7 @@ out_error:
 	dma_iova_count(dev, DMA_IOVA_STAT_ALLOC_ERRORS, 1);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(dma_iova_alloc_layout);
+EXPORT_SYMBOL_GPL(dma_iova_alloc_in);
 
 /**
  * dma_iova_link() - map a physical range at an offset of a transfer
@@ -841,7 +992,7 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 			goto out_error;
 		state->linked_end = max(state->linked_end, offset + size);
 		if (bounced)
-			state->flags |= DMA_IOVA_BOUNCED;
+			state->linked |= DMA_IOVA_BOUNCED;
 		if (IS_ENABLED(CONFIG_DMA_API_DEBUG))
 			debug_dma_iova_link(dev, phys, addr, size, dir,
 					    attrs);
@@ -930,7 +1081,7 @@ void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 {
 	if (WARN_ON_ONCE(!dma_iova_in_use(state) ||
 			 !dma_iova_range_ok(state, offset, size) ||
-			 size > state->linked))
+			 size > dma_iova_linked(state)))
 		return;
 
 	if (dma_iova_contiguous(state)) {
@@ -951,12 +1102,13 @@ void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 		if (!dma_iova_may_have_holes(state) &&
 		    offset + size == state->linked_end)
 			state->linked_end = offset;
+		state->linked -= size;
+		if (!dma_iova_linked(state))
+			state->linked_end = 0;
 	} else {
 		dma_iova_unlink_pieces(dev, state, offset, size, dir, attrs);
+		state->linked -= size;
 	}
-	state->linked -= size;
-	if (!state->linked)
-		state->linked_end = 0;
 	trace_dma_iova_unlink(dev, offset, size);
 	dma_iova_count(dev, DMA_IOVA_STAT_UNLINKS, 1);
 }
@@ -965,7 +1117,7 @@ EXPORT_SYMBOL_GPL(dma_iova_unlink);
 /* Release the space of a transfer whose links are all gone. */
 static void __dma_iova_free(struct device *dev, struct dma_iova_state *state)
 {
-	if (dma_iova_contiguous(state) && !(state->flags & DMA_IOVA_IN_RESV))
+	if (dma_iova_contiguous(state) && !(state->linked & DMA_IOVA_IN_RESV))
 		iommu_dma_iova_free(dev, state->addr, state->size);
 	dma_iova_clear(state);
 	dma_iova_count(dev, DMA_IOVA_STAT_FREES, 1);
@@ -980,12 +1132,13 @@ static void dma_iova_unlink_leftovers(struct device *dev,
 			debug_dma_iova_unlink(dev, state->addr, state->size,
 					      DMA_NONE);
 		iommu_dma_iova_unlink_all(dev, state->addr, state->size,
-					  state->flags & DMA_IOVA_BOUNCED);
+					  state->linked & DMA_IOVA_BOUNCED);
+		state->linked_end = 0;
 	} else {
 		dma_iova_unlink_pieces(dev, state, 0, state->size, DMA_NONE,
 				       DMA_ATTR_SKIP_CPU_SYNC);
 	}
-	state->linked = 0;
+	state->linked &= ~DMA_IOVA_LINKED_MASK;
 }
 
 /**
@@ -1005,7 +1158,8 @@ void dma_iova_free(struct device *dev, struct dma_iova_state *state)
 {
 	if (!dma_iova_in_use(state))
 		return;
-	if (WARN_ON_ONCE(state->linked || state->log))
+	if (WARN_ON_ONCE(dma_iova_linked(state) ||
+			 (!dma_iova_contiguous(state) && state->log)))
 		dma_iova_unlink_leftovers(dev, state);
 	trace_dma_iova_free(dev, state->addr, state->size,
 			    dma_use_iova(state));
@@ -1024,7 +1178,7 @@ static bool dma_iova_linked_from_zero(struct device *dev,
 				      const struct dma_iova_state *state,
 				      size_t mapped_len)
 {
-	if (mapped_len != state->linked)
+	if (mapped_len != dma_iova_linked(state))
 		return false;
 	if (!dma_iova_contiguous(state) || !mapped_len ||
 	    state->linked_end == mapped_len)
@@ -1077,7 +1231,7 @@ void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 		 */
 		dma_iova_unlink_contiguous(dev, state, 0, mapped_len, dir,
 					   attrs,
-					   !(state->flags & DMA_IOVA_IN_RESV));
+					   !(state->linked & DMA_IOVA_IN_RESV));
 	} else {
 		dma_iova_unlink_pieces(dev, state, 0, mapped_len, dir, attrs);
 		/* A piece straddling mapped_len was a bug: unmap it anyway. */
@@ -1091,80 +1245,81 @@ void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 EXPORT_SYMBOL_GPL(dma_iova_destroy);
 
 /**
- * dma_iova_reserve() - keep IOVA space in a state for the transfers to come
+ * dma_iova_reserve() - keep IOVA space for the transfers to come
  * @dev: device of the transfers
- * @state: state that holds no transfer and keeps no space
+ * @space: zeroed space, or one left by dma_iova_unreserve()
  * @size: size in bytes of the largest transfer the space is for
  *
  * Behind a dma-iommu domain, with %CONFIG_DMA_IOVA, allocates IOVA space
  * for a transfer of up to @size bytes that starts anywhere in an IOMMU
- * granule, and keeps it in @state.  From then on dma_iova_alloc() on
- * @state puts a transfer that fits there, without asking the IOVA
- * allocator, and dma_iova_free() and dma_iova_destroy() leave the space
- * in @state.  A transfer that does not fit, and P2P memory linked at its
- * bus address, are set up as without reserved space.
+ * granule, and keeps it in @space.  From then on dma_iova_alloc_in() with
+ * @space puts a transfer that fits there, without asking the IOVA
+ * allocator, and dma_iova_free() and dma_iova_destroy() of that transfer
+ * leave the space kept.  A transfer that does not fit, and P2P memory
+ * linked at its bus address, are set up as without @space.
  *
- * This is for a state that carries one transfer after another, such as
- * the state of a block request tag.  Large transfers gain most: the IOVA
- * allocator caches only small ranges, and allocates larger ones under a
- * lock.  The space comes back only with dma_iova_unreserve(), so it
- * counts against the IOVA space below the device's DMA mask for as long
- * as it is kept.  A transfer in reserved space is unlinked with an IOTLB
- * invalidation before dma_iova_destroy() returns, in a lazy domain too,
- * because the next transfer may use the same IOVA at once.
+ * This is for a slot that carries one transfer after another, such as a
+ * block request tag.  Large transfers gain most: the IOVA allocator
+ * caches only small ranges, and allocates larger ones under a lock.  The
+ * space comes back only with dma_iova_unreserve(), so it counts against
+ * the IOVA space below the device's DMA mask for as long as it is kept.
+ * A transfer in reserved space is unlinked with an IOTLB invalidation
+ * before dma_iova_destroy() returns, in a lazy domain too, because the
+ * next transfer may use the same IOVA at once.
  *
  * Context: Any context; does not sleep.
  * Return:
- * * 0           - @state keeps the space
- * * %-EOPNOTSUPP - @dev maps without IOVA space; transfers on @state are
- *   set up as before, per piece
+ * * 0           - @space keeps the space
+ * * %-EOPNOTSUPP - @dev maps without IOVA space; transfers are set up as
+ *   without @space
  * * %-EINVAL     - @size is 0 or too large, or @dev cannot DMA
- * * %-EBUSY      - @state holds a transfer or keeps space already
+ * * %-EBUSY      - @space keeps space already
  * * %-ENOMEM     - no IOVA space within the DMA mask
  */
-int dma_iova_reserve(struct device *dev, struct dma_iova_state *state,
+int dma_iova_reserve(struct device *dev, struct dma_iova_space *space,
 		     size_t size)
 {
 	int ret;
 
-	if (WARN_ON_ONCE(dma_iova_in_use(state) || dma_iova_reserved(state)))
+	if (WARN_ON_ONCE(dma_iova_reserved(space)))
 		return -EBUSY;
 	if (!size || WARN_ON_ONCE(!dev->dma_mask))
 		return -EINVAL;
 	if (!dma_iova_can_be_contiguous(dev))
 		return -EOPNOTSUPP;
 
-	ret = dma_iova_reserve_space(dev, state, size);
+	ret = dma_iova_reserve_space(dev, space, size);
 	if (ret) {
-		state->resv_addr = 0;
-		state->resv_size = 0;
+		space->addr = 0;
+		space->size = 0;
 		return ret;
 	}
+	debug_dma_iova_reserve(dev, space->addr, space->size);
 	dma_iova_count(dev, DMA_IOVA_STAT_RESERVES, 1);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(dma_iova_reserve);
 
 /**
- * dma_iova_unreserve() - give back the IOVA space a state keeps
- * @dev: device of the state
- * @state: state of dma_iova_reserve(), holding no transfer
+ * dma_iova_unreserve() - give back kept IOVA space
+ * @dev: device of the space
+ * @space: space of dma_iova_reserve(), with no transfer in it
  *
- * Releases the space dma_iova_reserve() kept in @state.  A transfer still
- * held is a bug: it warns once and is torn down first, so that nothing
- * stays mapped.  A state that keeps no space is left as it is.
+ * Releases the space dma_iova_reserve() kept in @space and leaves it
+ * zeroed.  A transfer still linked there is a bug: it warns once and
+ * unmaps everything in the space first, so that no mapping outlives it.
+ * A space that keeps nothing is left as it is.
  *
  * Context: Any context; does not sleep.
  */
-void dma_iova_unreserve(struct device *dev, struct dma_iova_state *state)
+void dma_iova_unreserve(struct device *dev, struct dma_iova_space *space)
 {
-	if (WARN_ON_ONCE(dma_iova_in_use(state)))
-		dma_iova_free(dev, state);
-	if (!dma_iova_reserved(state))
+	if (!dma_iova_reserved(space))
 		return;
-	dma_iova_unreserve_space(dev, state);
-	state->resv_addr = 0;
-	state->resv_size = 0;
+	debug_dma_iova_unreserve(dev, space->addr, space->size);
+	dma_iova_unreserve_space(dev, space);
+	space->addr = 0;
+	space->size = 0;
 }
 EXPORT_SYMBOL_GPL(dma_iova_unreserve);
 

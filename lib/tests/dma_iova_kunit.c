@@ -46,6 +46,7 @@ struct test_buf {
 /**
  * struct test_map - a transfer mapped from a test_buf
  * @state: the API's state
+ * @space: IOVA space from dma_iova_reserve() to map in, or NULL
  * @addr: DMA address of each linked range, as dma_iova_link() gave it
  * @len: length of each linked range
  * @nr: ranges linked
@@ -53,6 +54,7 @@ struct test_buf {
  */
 struct test_map {
 	struct dma_iova_state state;
+	struct dma_iova_space *space;
 	dma_addr_t addr[TEST_PAGES + 1];
 	size_t len[TEST_PAGES + 1];
 	unsigned int nr;
@@ -62,6 +64,60 @@ struct test_map {
 static struct device *test_dev(struct kunit *test)
 {
 	return test->priv;
+}
+
+/* The private word of a state: its mode flags, and the bytes linked. */
+static u64 test_flags(const struct dma_iova_state *state)
+{
+	return state->linked & ~DMA_IOVA_LINKED_MASK;
+}
+
+static u64 test_linked(const struct dma_iova_state *state)
+{
+	return state->linked & DMA_IOVA_LINKED_MASK;
+}
+
+static void test_warnings_end(void *unused)
+{
+	pr_info("dma_iova_kunit: expected warnings end\n");
+}
+
+/*
+ * The case misuses the API on purpose, and the WARN_ON_ONCE()s of
+ * kernel/dma/dma-iova.c it trips are expected.  The harness accepts such
+ * warnings between the two lines this prints, when the case starts and
+ * when it is cleaned up, and nowhere else.
+ */
+static void test_expect_warnings(struct kunit *test)
+{
+	pr_info("dma_iova_kunit: expected warnings begin\n");
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_warnings_end,
+							NULL), 0);
+}
+
+static void test_faults_end(void *unused)
+{
+	/* The IOMMU's fault interrupt reports after the DMA completes. */
+	msleep(100);
+	pr_info("dma_iova_kunit: expected IOMMU faults end\n");
+}
+
+/*
+ * The case makes the device DMA to addresses that are not mapped, and
+ * the IOMMU's fault reports are expected between the lines this prints:
+ * the harness requires at least one there, and accepts none elsewhere.
+ */
+static void test_expect_faults(struct kunit *test)
+{
+	pr_info("dma_iova_kunit: expected IOMMU faults begin\n");
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_faults_end,
+							NULL), 0);
+}
+
+/* A state after dma_iova_free() or dma_iova_destroy() holds nothing. */
+static bool test_state_clear(const struct dma_iova_state *state)
+{
+	return !memchr_inv(state, 0, sizeof(*state));
 }
 
 static void test_buf_free(void *data)
@@ -148,7 +204,7 @@ static u8 test_buf_byte(struct test_buf *buf, size_t off)
 
 /*
  * Map [start, start + size) of @buf as one transfer in the state of @map,
- * which may keep reserved space, one link per page piece (or one link for
+ * in its reserved space if it has one, one link per page piece (or one link for
  * all of it if the buffer is contiguous and @one_link), and sync it.
  */
 static int test_map_again(struct device *dev, struct test_map *map,
@@ -160,8 +216,8 @@ static int test_map_again(struct device *dev, struct test_map *map,
 
 	map->nr = 0;
 	map->mapped = 0;
-	ret = dma_iova_alloc(dev, &map->state, test_buf_phys(buf, start),
-			     size);
+	ret = dma_iova_alloc_in(dev, &map->state, map->space,
+				test_buf_phys(buf, start), size, 0);
 	if (ret)
 		return ret;
 	while (off < start + size) {
@@ -362,7 +418,7 @@ static void dma_iova_test_alloc(struct kunit *test)
 			     test_buf_phys(buf, c->offset), c->size);
 	KUNIT_EXPECT_EQ(test, ret, c->err);
 	if (ret) {
-		KUNIT_EXPECT_EQ(test, state.flags, 0);
+		KUNIT_EXPECT_EQ(test, test_flags(&state), 0);
 		KUNIT_EXPECT_EQ(test, state.size, 0);
 		KUNIT_EXPECT_FALSE(test, dma_use_iova(&state));
 		return;
@@ -376,7 +432,7 @@ static void dma_iova_test_alloc(struct kunit *test)
 				0);
 	}
 	dma_iova_free(test_dev(test), &state);
-	KUNIT_EXPECT_EQ(test, state.flags, 0);
+	KUNIT_EXPECT_EQ(test, test_flags(&state), 0);
 }
 
 /* A state that holds a transfer cannot be allocated again. */
@@ -386,6 +442,7 @@ static void dma_iova_test_alloc_busy(struct kunit *test)
 	struct dma_iova_state state = {};
 	struct dma_iova_state before;
 
+	test_expect_warnings(test);
 	KUNIT_ASSERT_EQ(test, dma_iova_alloc(test_dev(test), &state,
 					     test_buf_phys(buf, 0), PAGE_SIZE),
 			0);
@@ -395,7 +452,7 @@ static void dma_iova_test_alloc_busy(struct kunit *test)
 			-EBUSY);
 	KUNIT_EXPECT_EQ(test, state.addr, before.addr);
 	KUNIT_EXPECT_EQ(test, state.size, before.size);
-	KUNIT_EXPECT_EQ(test, state.flags, before.flags);
+	KUNIT_EXPECT_EQ(test, test_flags(&state), test_flags(&before));
 	dma_iova_destroy(test_dev(test), &state, 0, DMA_TO_DEVICE, 0);
 }
 
@@ -465,7 +522,7 @@ static void dma_iova_test_link_errors(struct kunit *test)
 					    c->offset, c->size,
 					    c->no_dir ? DMA_NONE : DMA_TO_DEVICE,
 					    0, &addr), c->err);
-	KUNIT_EXPECT_EQ(test, state.linked, pre);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), pre);
 	if (dma_use_iova(&state))
 		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, state.addr,
 							  2 * PAGE_SIZE),
@@ -474,7 +531,7 @@ static void dma_iova_test_link_errors(struct kunit *test)
 		dma_iova_unlink(dev, &state, c->pre_offset, PAGE_SIZE,
 				DMA_TO_DEVICE, 0);
 	dma_iova_destroy(dev, &state, 0, DMA_TO_DEVICE, 0);
-	KUNIT_EXPECT_EQ(test, state.flags, 0);
+	KUNIT_EXPECT_EQ(test, test_flags(&state), 0);
 }
 
 /* A state left by a failed alloc, or torn down, links nothing. */
@@ -485,6 +542,7 @@ static void dma_iova_test_stale_state(struct kunit *test)
 	struct dma_iova_state state = {};
 	dma_addr_t addr = 0, base;
 
+	test_expect_warnings(test);
 	KUNIT_EXPECT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
 					     0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state, test_buf_phys(buf, 0),
@@ -542,7 +600,7 @@ static void dma_iova_test_partial_link_destroy(struct kunit *test)
 	dma_iova_destroy(dev, &state, off, DMA_TO_DEVICE, 0);
 	test_expect_unmapped(test, base, size);
 	KUNIT_EXPECT_NULL(test, state.log);
-	KUNIT_EXPECT_EQ(test, state.flags, 0);
+	KUNIT_EXPECT_EQ(test, test_flags(&state), 0);
 }
 
 /* An unlink at a non-zero offset unmaps exactly its granules. */
@@ -561,7 +619,7 @@ static void dma_iova_test_unlink_offset(struct kunit *test)
 						DMA_BIDIRECTIONAL), 0);
 	dma_iova_unlink(dev, &state, PAGE_SIZE, 2 * PAGE_SIZE,
 			DMA_BIDIRECTIONAL, 0);
-	KUNIT_EXPECT_EQ(test, state.linked, 2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), 2 * PAGE_SIZE);
 	if (dma_use_iova(&state)) {
 		dma_addr_t base = state.addr;
 		phys_addr_t phys = test_buf_phys(buf, 2 * PAGE_SIZE);
@@ -587,7 +645,7 @@ static void dma_iova_test_unlink_offset(struct kunit *test)
 	addr = state.addr;
 	dma_iova_destroy(dev, &state, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
 	test_expect_unmapped(test, addr, size);
-	KUNIT_EXPECT_EQ(test, state.flags, 0);
+	KUNIT_EXPECT_EQ(test, test_flags(&state), 0);
 }
 
 /* Freeing a transfer with links left unlinks them: nothing leaks. */
@@ -598,6 +656,7 @@ static void dma_iova_test_free_with_links(struct kunit *test)
 	struct dma_iova_state state = {};
 	dma_addr_t addr, base;
 
+	test_expect_warnings(test);
 	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
 					     2 * PAGE_SIZE), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state, test_buf_phys(buf, 0),
@@ -607,7 +666,7 @@ static void dma_iova_test_free_with_links(struct kunit *test)
 	dma_iova_free(dev, &state);
 	test_expect_unmapped(test, base, 2 * PAGE_SIZE);
 	KUNIT_EXPECT_NULL(test, state.log);
-	KUNIT_EXPECT_EQ(test, state.flags, 0);
+	KUNIT_EXPECT_EQ(test, test_flags(&state), 0);
 }
 
 /* Unlinking what was never linked changes nothing. */
@@ -618,6 +677,7 @@ static void dma_iova_test_unlink_unlinked(struct kunit *test)
 	struct dma_iova_state state = {};
 	dma_addr_t addr;
 
+	test_expect_warnings(test);
 	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
 					     2 * PAGE_SIZE), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state, test_buf_phys(buf, 0),
@@ -628,7 +688,7 @@ static void dma_iova_test_unlink_unlinked(struct kunit *test)
 		kunit_skip(test, "needs an IOMMU (contiguous mode)");
 	}
 	dma_iova_unlink(dev, &state, PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE, 0);
-	KUNIT_EXPECT_EQ(test, state.linked, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, state.addr, PAGE_SIZE), 1);
 	addr = state.addr;
 	dma_iova_destroy(dev, &state, PAGE_SIZE, DMA_TO_DEVICE, 0);
@@ -676,12 +736,13 @@ static void dma_iova_test_destroy_with_hole(struct kunit *test)
 	struct dma_iova_state state = {};
 	dma_addr_t base;
 
+	test_expect_warnings(test);
 	/* pages 0-3, page 1 unlinked: three pages linked, not [0, 3) */
 	test_link_around_hole(test, &state, buf, all, ARRAY_SIZE(all), 1);
 	base = state.addr;
-	KUNIT_EXPECT_EQ(test, state.linked, 3 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), 3 * PAGE_SIZE);
 	dma_iova_destroy(dev, &state, 3 * PAGE_SIZE, DMA_TO_DEVICE, 0);
-	KUNIT_EXPECT_EQ(test, state.flags, 0);
+	KUNIT_EXPECT_EQ(test, test_flags(&state), 0);
 	test_expect_unmapped(test, base, 4 * PAGE_SIZE);
 
 	/* pages 0, 2 and 3 linked out of order, 1 never */
@@ -690,7 +751,7 @@ static void dma_iova_test_destroy_with_hole(struct kunit *test)
 			      ARRAY_SIZE(skip_one), -1);
 	base = state.addr;
 	dma_iova_destroy(dev, &state, 3 * PAGE_SIZE, DMA_TO_DEVICE, 0);
-	KUNIT_EXPECT_EQ(test, state.flags, 0);
+	KUNIT_EXPECT_EQ(test, test_flags(&state), 0);
 	test_expect_unmapped(test, base, 4 * PAGE_SIZE);
 }
 
@@ -707,21 +768,22 @@ static void dma_iova_test_unlink_over_hole(struct kunit *test)
 	struct dma_iova_state state = {};
 	dma_addr_t base;
 
+	test_expect_warnings(test);
 	test_link_around_hole(test, &state, buf, all, ARRAY_SIZE(all), 1);
 	base = state.addr;
 	/* three pages, as many as are linked, over the hole at page 1 */
 	dma_iova_unlink(dev, &state, 0, 3 * PAGE_SIZE, DMA_TO_DEVICE, 0);
-	KUNIT_EXPECT_EQ(test, state.linked, 3 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), 3 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, base, 4 * PAGE_SIZE), 3);
 
 	/* the right teardown still works and leaves nothing */
 	dma_iova_unlink(dev, &state, 0, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	dma_iova_unlink(dev, &state, 2 * PAGE_SIZE, 2 * PAGE_SIZE,
 			DMA_TO_DEVICE, 0);
-	KUNIT_EXPECT_EQ(test, state.linked, 0);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), 0);
 	dma_iova_free(dev, &state);
 	test_expect_unmapped(test, base, 4 * PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, state.flags, 0);
+	KUNIT_EXPECT_EQ(test, test_flags(&state), 0);
 }
 
 static void test_unmap_pages(void *data)
@@ -958,7 +1020,7 @@ static void dma_iova_test_layout(struct kunit *test)
 	dma_iova_destroy(dev, &in.state, in.mapped, DMA_TO_DEVICE, 0);
 	for (i = 0; i < in.nr; i++)
 		test_expect_unmapped(test, in.addr[i], in.len[i]);
-	KUNIT_EXPECT_EQ(test, in.state.flags, 0);
+	KUNIT_EXPECT_EQ(test, test_flags(&in.state), 0);
 
 	for (i = 0, pos = 0; i < c->nr; i++) {
 		const struct layout_range *r = &c->ranges[i];
@@ -1003,7 +1065,7 @@ static void dma_iova_test_phys_kinds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state, bar, 0, PAGE_SIZE,
 					    DMA_TO_DEVICE, 0, &addr),
 			-EOPNOTSUPP);
-	KUNIT_EXPECT_EQ(test, state.linked, 0);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), 0);
 	if (dma_use_iova(&state))
 		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, state.addr,
 							  PAGE_SIZE), 0);
@@ -1358,7 +1420,7 @@ static int dma_iova_stress_thread(void *data)
 		}
 		dma_iova_destroy(ctx->dev, &map.state, map.mapped,
 				 DMA_BIDIRECTIONAL, 0);
-		if ((map.state.flags || map.state.log) && !ctx->errors++)
+		if (!test_state_clear(&map.state) && !ctx->errors++)
 			ctx->first_err = -EBADE;
 		cond_resched();
 	}
@@ -1411,6 +1473,7 @@ static void dma_iova_test_no_dma_mask(struct kunit *test)
 	struct dma_iova_state state = {};
 	dma_addr_t addr;
 
+	test_expect_warnings(test);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
 	/* what a virtual-DMA device looks like to the DMA layer */
 	dev->dma_mask = NULL;
@@ -1420,7 +1483,7 @@ static void dma_iova_test_no_dma_mask(struct kunit *test)
 					    0, PAGE_SIZE, DMA_TO_DEVICE, 0,
 					    &addr), -EINVAL);
 	dma_iova_destroy(dev, &state, 0, DMA_TO_DEVICE, 0);
-	KUNIT_EXPECT_EQ(test, state.flags, 0);
+	KUNIT_EXPECT_EQ(test, test_flags(&state), 0);
 }
 
 /*
@@ -1451,17 +1514,18 @@ static void dma_iova_test_p2p_bus_addr(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, addr, test_p2p_bus(p2p, off),
 				    "not the bus address at %zu", off);
 	}
-	KUNIT_EXPECT_EQ(test, !!state.log, IS_ENABLED(CONFIG_DMA_API_DEBUG));
+	/* Nothing to undo, unless DMA-API debugging must see the unlinks. */
+	KUNIT_EXPECT_EQ(test, !!state.log, dma_iova_debug_active());
 	KUNIT_EXPECT_EQ(test, dma_iova_sync(dev, &state, 0, p2p->size), 0);
 	if (mapped == p2p->size) {
 		dma_iova_unlink(dev, &state, PAGE_SIZE, PAGE_SIZE,
 				DMA_TO_DEVICE, 0);
-		KUNIT_EXPECT_EQ(test, state.linked, PAGE_SIZE);
+		KUNIT_EXPECT_EQ(test, test_linked(&state), PAGE_SIZE);
 		mapped = PAGE_SIZE;
 	}
 	dma_iova_destroy(dev, &state, mapped, DMA_TO_DEVICE, 0);
 	KUNIT_EXPECT_NULL(test, state.log);
-	KUNIT_EXPECT_EQ(test, state.flags, 0);
+	KUNIT_EXPECT_EQ(test, test_flags(&state), 0);
 }
 
 /*
@@ -1482,7 +1546,7 @@ static void dma_iova_test_p2p_mixed(struct kunit *test)
 					    test_p2p_phys(p2p, PAGE_SIZE),
 					    PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE,
 					    0, &addr), -EREMOTEIO);
-	KUNIT_EXPECT_EQ(test, state.linked, 0);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), 0);
 	KUNIT_EXPECT_NULL(test, state.log);
 	if (dma_use_iova(&state))
 		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, state.addr,
@@ -1495,7 +1559,7 @@ static void dma_iova_test_p2p_mixed(struct kunit *test)
 					    test_buf_phys(buf, PAGE_SIZE),
 					    PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE,
 					    0, &addr), -EREMOTEIO);
-	KUNIT_EXPECT_EQ(test, state.linked, 0);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), 0);
 	KUNIT_EXPECT_NULL(test, state.log);
 	dma_iova_destroy(dev, &state, 0, DMA_TO_DEVICE, 0);
 }
@@ -1522,12 +1586,12 @@ static void dma_iova_test_p2p_unreachable(struct kunit *test)
 			0);
 	KUNIT_EXPECT_EQ(test, dma_iova_alloc(virt, &state, phys, PAGE_SIZE),
 			-EREMOTEIO);
-	KUNIT_EXPECT_EQ(test, state.flags, 0);
+	KUNIT_EXPECT_EQ(test, test_flags(&state), 0);
 
 	ret = dma_iova_alloc(dev, &state, phys, PAGE_SIZE);
 	if (pci_p2pdma_distance(p2p->provider, dev, false) < 0) {
 		KUNIT_EXPECT_EQ(test, ret, -EREMOTEIO);
-		KUNIT_EXPECT_EQ(test, state.flags, 0);
+		KUNIT_EXPECT_EQ(test, test_flags(&state), 0);
 		return;
 	}
 	KUNIT_ASSERT_EQ(test, ret, 0);
@@ -1545,7 +1609,7 @@ static void dma_iova_test_p2p_unreachable(struct kunit *test)
 }
 
 /*
- * Transfers one after the other in a state's reserved space: each is put
+ * Transfers one after the other in reserved IOVA space: each is put
  * in that space whatever its offset in a page, the device reads the bytes
  * of the transfer it was given, not those of the one before at the same
  * IOVA, and the space never goes back to the allocator.
@@ -1558,14 +1622,15 @@ static void dma_iova_test_reserve(struct kunit *test)
 	struct device *dev = test_dev(test);
 	size_t size = 3 * PAGE_SIZE, off, bad;
 	struct dma_iova_state others[8] = {};
-	struct test_map map = {}, out;
+	struct dma_iova_space space = {};
+	struct test_map map = { .space = &space }, out;
 	dma_addr_t resv, addr;
 	unsigned int i;
 	int ret;
 
-	ret = dma_iova_reserve(dev, &map.state, 4 * PAGE_SIZE);
+	ret = dma_iova_reserve(dev, &space, 4 * PAGE_SIZE);
 	if (ret == -EOPNOTSUPP) {
-		KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&map.state));
+		KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&space));
 		KUNIT_ASSERT_EQ(test, test_map_again(dev, &map, bufs[0], 0,
 						     size, DMA_TO_DEVICE,
 						     false), 0);
@@ -1574,10 +1639,9 @@ static void dma_iova_test_reserve(struct kunit *test)
 		kunit_skip(test, "needs an IOMMU (contiguous mode)");
 	}
 	KUNIT_ASSERT_EQ(test, ret, 0);
-	KUNIT_ASSERT_TRUE(test, dma_iova_reserved(&map.state));
-	resv = map.state.resv_addr;
-	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, resv,
-						  map.state.resv_size), 0);
+	KUNIT_ASSERT_TRUE(test, dma_iova_reserved(&space));
+	resv = space.addr;
+	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, resv, space.size), 0);
 	test_buf_fill(bufs[0], 0x11);
 	test_buf_fill(bufs[1], 0x77);
 
@@ -1599,8 +1663,8 @@ static void dma_iova_test_reserve(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, edu_dma_map(&map, 0, EDU_XFER, false), 1);
 		dma_iova_destroy(dev, &map.state, map.mapped, DMA_TO_DEVICE, 0);
 		test_expect_unmapped(test, addr, size);
-		KUNIT_EXPECT_TRUE(test, dma_iova_reserved(&map.state));
-		KUNIT_EXPECT_EQ(test, map.state.resv_addr, resv);
+		KUNIT_EXPECT_TRUE(test, test_state_clear(&map.state));
+		KUNIT_EXPECT_EQ(test, space.addr, resv);
 
 		KUNIT_ASSERT_EQ(test, test_map(dev, &out, dst, 0, EDU_XFER,
 					       DMA_FROM_DEVICE), 0);
@@ -1628,7 +1692,7 @@ static void dma_iova_test_reserve(struct kunit *test)
 		if (ret)
 			break;
 		KUNIT_EXPECT_TRUE(test, others[i].addr + size <= resv ||
-				  others[i].addr >= resv + map.state.resv_size);
+				  others[i].addr >= resv + space.size);
 	}
 	while (i--)
 		dma_iova_free(dev, &others[i]);
@@ -1640,16 +1704,15 @@ static void dma_iova_test_reserve(struct kunit *test)
 	addr = map.state.addr;
 	KUNIT_EXPECT_TRUE(test, dma_use_iova(&map.state));
 	KUNIT_EXPECT_TRUE(test, addr + 6 * PAGE_SIZE <= resv ||
-			  addr >= resv + map.state.resv_size);
-	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, resv,
-						  map.state.resv_size), 0);
+			  addr >= resv + space.size);
+	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, resv, space.size), 0);
 	dma_iova_destroy(dev, &map.state, map.mapped, DMA_TO_DEVICE, 0);
 	test_expect_unmapped(test, addr, 6 * PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, map.state.resv_addr, resv);
+	KUNIT_EXPECT_EQ(test, space.addr, resv);
 
-	dma_iova_unreserve(dev, &map.state);
-	KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&map.state));
-	KUNIT_EXPECT_EQ(test, map.state.resv_addr, 0);
+	dma_iova_unreserve(dev, &space);
+	KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&space));
+	KUNIT_EXPECT_EQ(test, space.addr, 0);
 }
 
 /* Misuse of reserved space gets an error, and nothing stays mapped. */
@@ -1657,43 +1720,211 @@ static void dma_iova_test_reserve_errors(struct kunit *test)
 {
 	struct test_buf *buf = test_buf_alloc(test);
 	struct device *dev = test_dev(test);
+	struct dma_iova_space space = {};
 	struct dma_iova_state state = {};
 	dma_addr_t addr;
 
-	KUNIT_EXPECT_EQ(test, dma_iova_reserve(dev, &state, 0), -EINVAL);
+	test_expect_warnings(test);
+	KUNIT_EXPECT_EQ(test, dma_iova_reserve(dev, &space, 0), -EINVAL);
 	/* too large behind an IOMMU, nothing to reserve without one */
-	KUNIT_EXPECT_LT(test, dma_iova_reserve(dev, &state, SIZE_MAX), 0);
-	KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&state));
-	/* unreserving a state that keeps nothing does nothing */
-	dma_iova_unreserve(dev, &state);
+	KUNIT_EXPECT_LT(test, dma_iova_reserve(dev, &space, SIZE_MAX), 0);
+	KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&space));
+	/* unreserving a space that keeps nothing does nothing */
+	dma_iova_unreserve(dev, &space);
 
-	/* a state holding a transfer cannot reserve */
-	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
-					     PAGE_SIZE), 0);
-	KUNIT_EXPECT_EQ(test, dma_iova_reserve(dev, &state, PAGE_SIZE),
-			-EBUSY);
-	dma_iova_free(dev, &state);
-	KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&state));
-
-	if (dma_iova_reserve(dev, &state, 2 * PAGE_SIZE))
+	if (dma_iova_reserve(dev, &space, 2 * PAGE_SIZE))
 		kunit_skip(test, "needs an IOMMU (contiguous mode)");
-	/* nor can one that keeps space already */
-	KUNIT_EXPECT_EQ(test, dma_iova_reserve(dev, &state, PAGE_SIZE),
+	/* a space that keeps space already cannot reserve again */
+	KUNIT_EXPECT_EQ(test, dma_iova_reserve(dev, &space, PAGE_SIZE),
 			-EBUSY);
 
-	/* unreserving with a transfer linked tears that down first */
-	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
-					     2 * PAGE_SIZE), 0);
+	/* unreserving with a transfer linked there unmaps it first */
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc_in(dev, &state, &space,
+						test_buf_phys(buf, 0),
+						2 * PAGE_SIZE, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state, test_buf_phys(buf, 0),
 					    0, PAGE_SIZE, DMA_TO_DEVICE, 0,
 					    &addr), 0);
-	KUNIT_EXPECT_EQ(test, addr, state.resv_addr);
+	KUNIT_EXPECT_EQ(test, addr, space.addr);
 	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, addr, 2 * PAGE_SIZE), 1);
-	dma_iova_unreserve(dev, &state);
+	dma_iova_unreserve(dev, &space);
 	test_expect_unmapped(test, addr, 2 * PAGE_SIZE);
-	KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&state));
-	KUNIT_EXPECT_EQ(test, state.flags, 0);
+	KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&space));
+	/* the state of the lost transfer is freed without touching the IOVA */
+	dma_iova_free(dev, &state);
+	KUNIT_EXPECT_TRUE(test, test_state_clear(&state));
+}
+
+/* Bytes of @buf in [off, off + len) that are not test_pattern(@seed). */
+static size_t test_buf_differs(struct test_buf *buf, u8 seed, size_t off,
+			       size_t len)
+{
+	size_t end = off + len, bad = 0;
+
+	for (; off < end; off++)
+		if (test_buf_byte(buf, off) != test_pattern(seed, off))
+			bad++;
+	return bad;
+}
+
+/*
+ * Once unlinked, memory is out of the device's reach: behind an IOMMU in
+ * a strict domain, a DMA into the hole that a partial unlink left, or to
+ * an IOVA after dma_iova_destroy(), faults in the IOMMU and leaves
+ * the memory as it was.  The device writes, the worst case: a late write
+ * corrupts memory that belongs to the CPU again.  A write into a page
+ * still linked shows that the same DMA lands where it may.
+ */
+static void dma_iova_test_dma_after_unmap(struct kunit *test)
+{
+	struct test_buf *src = test_buf_alloc(test);
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	size_t size = 3 * PAGE_SIZE;
+	struct test_map map;
+	dma_addr_t base;
+
+	if (!domain || domain->type != IOMMU_DOMAIN_DMA)
+		kunit_skip(test, "needs an IOMMU with a strict DMA domain");
+
+	/* The device's buffer gets the bytes of @src. */
+	test_buf_fill(src, 0xc3);
+	KUNIT_ASSERT_EQ(test, test_map(dev, &map, src, 0, EDU_XFER,
+				       DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_GT(test, edu_dma_map(&map, 0, EDU_XFER, false), 0);
+	dma_iova_destroy(dev, &map.state, map.mapped, DMA_TO_DEVICE, 0);
+
+	test_buf_fill(buf, 0x3c);
+	KUNIT_ASSERT_EQ(test, test_map(dev, &map, buf, 0, size,
+				       DMA_FROM_DEVICE), 0);
+	KUNIT_ASSERT_TRUE(test, dma_use_iova(&map.state));
+	base = map.state.addr;
+	dma_iova_unlink(dev, &map.state, PAGE_SIZE, PAGE_SIZE,
+			DMA_FROM_DEVICE, 0);
+	test_expect_unmapped(test, base + PAGE_SIZE, PAGE_SIZE);
+
+	test_expect_faults(test);
+	/* into the hole: faults */
+	KUNIT_EXPECT_EQ(test, dma_iova_edu_dma(base + PAGE_SIZE, 0, 512, true),
+			0);
+	/* into the first page, still linked: lands */
+	KUNIT_EXPECT_EQ(test, dma_iova_edu_dma(base, 0, 512, true), 0);
+
+	/* the hole filled again, the whole transfer goes with one destroy */
+	KUNIT_EXPECT_EQ(test, test_link(dev, &map.state, buf, PAGE_SIZE,
+					PAGE_SIZE, DMA_FROM_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_sync(dev, &map.state, 0, size), 0);
+	dma_iova_destroy(dev, &map.state, size, DMA_FROM_DEVICE, 0);
+	test_expect_unmapped(test, base, size);
+	/* where the first and the last page were: faults */
+	KUNIT_EXPECT_EQ(test, dma_iova_edu_dma(base, 0, 512, true), 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_edu_dma(base + 2 * PAGE_SIZE, 0, 512,
+					       true), 0);
+
+	/* the write that was allowed landed: @src's bytes, from the device */
+	KUNIT_EXPECT_EQ_MSG(test, test_buf_differs(buf, 0xc3, 0, 512), 0,
+			    "the write into a linked page did not land");
+	/* and nothing else of the buffer changed */
+	KUNIT_EXPECT_EQ_MSG(test, test_buf_differs(buf, 0x3c, 512,
+						   size - 512), 0,
+			    "a DMA after unmap reached memory");
+}
+
+/*
+ * The state is what a driver pays per request, twice for data and
+ * metadata: it must stay small (upstream's is 16 bytes).
+ */
+static void dma_iova_test_state_size(struct kunit *test)
+{
+	KUNIT_EXPECT_LE(test, sizeof(struct dma_iova_state), 32);
+	KUNIT_EXPECT_LE(test, sizeof(struct dma_iova_space), 16);
+}
+
+#define TEST_LOG_PIECES		256
+#define TEST_LOG_PIECE		512
+
+/*
+ * An unlink in per-piece mode finds its pieces without looking at all the
+ * others: an ODP invalidation of one page of a large registration must
+ * not cost what the whole registration costs.  The pieces are linked out
+ * of order, as ODP faults link them, all from one page read by the device.
+ */
+static void dma_iova_test_log_lookup(struct kunit *test)
+{
+	const size_t size = TEST_LOG_PIECES * TEST_LOG_PIECE;
+	const size_t mid = TEST_LOG_PIECES / 2 * TEST_LOG_PIECE;
+	const u64 bound = 2 * ilog2(TEST_LOG_PIECES) + 2;
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state = {};
+	struct page *page;
+	phys_addr_t phys;
+	dma_addr_t addr;
+	u64 walked;
+	unsigned int i;
+
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	phys = page_to_phys(page);
+	dma_iova_stats_start();
+
+	/* An inner boundary inside a granule: per piece, behind an IOMMU too */
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc_layout(dev, &state, phys, size,
+						    TEST_LOG_PIECE), 0);
+	KUNIT_ASSERT_FALSE(test, dma_use_iova(&state));
+	for (i = 0; i < TEST_LOG_PIECES; i++) {
+		/* 0, 255, 1, 254, ...: every link lands between others */
+		unsigned int n = i & 1 ? TEST_LOG_PIECES - 1 - i / 2 : i / 2;
+		size_t off = n * TEST_LOG_PIECE;
+
+		if (dma_iova_link(dev, &state,
+				  phys + off % PAGE_SIZE, off, TEST_LOG_PIECE,
+				  DMA_TO_DEVICE, 0, &addr)) {
+			KUNIT_FAIL(test, "link %u at %zu failed", i, off);
+			break;
+		}
+	}
+	if (!state.log) {
+		dma_iova_destroy(dev, &state, test_linked(&state),
+				 DMA_TO_DEVICE, 0);
+		__free_page(page);
+		kunit_skip(test, "pieces need no unmapping here: nothing logged");
+	}
+
+	walked = dma_iova_stat_read(dev, "log_walked");
+	dma_iova_unlink(dev, &state, mid, TEST_LOG_PIECE, DMA_TO_DEVICE, 0);
+	walked = dma_iova_stat_read(dev, "log_walked") - walked;
+	/* a path down a red-black tree, and the piece itself */
+	KUNIT_EXPECT_LE_MSG(test, walked, bound,
+			    "unlinking 1 of %u pieces looked at %llu",
+			    TEST_LOG_PIECES, walked);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), size - TEST_LOG_PIECE);
+
+	/* What is left around the hole unlinks, and the log goes with it. */
+	dma_iova_unlink(dev, &state, 0, mid, DMA_TO_DEVICE, 0);
+	dma_iova_unlink(dev, &state, mid + TEST_LOG_PIECE,
+			size - mid - TEST_LOG_PIECE, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), 0);
 	KUNIT_EXPECT_NULL(test, state.log);
+	dma_iova_free(dev, &state);
+	KUNIT_EXPECT_TRUE(test, test_state_clear(&state));
+
+	/*
+	 * In order, as a block request links, over several chunks of the
+	 * log: destroy empties the first chunk before the others, and the
+	 * log must still go whole.
+	 */
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc_layout(dev, &state, phys, size,
+						    TEST_LOG_PIECE), 0);
+	for (i = 0; i < 24; i++)
+		if (dma_iova_link(dev, &state, phys + (i * TEST_LOG_PIECE) %
+				  PAGE_SIZE, i * TEST_LOG_PIECE,
+				  TEST_LOG_PIECE, DMA_TO_DEVICE, 0, &addr))
+			break;
+	KUNIT_EXPECT_EQ(test, i, 24);
+	dma_iova_destroy(dev, &state, i * TEST_LOG_PIECE, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_TRUE(test, test_state_clear(&state));
+	__free_page(page);
 }
 
 static int dma_iova_test_init(struct kunit *test)
@@ -1731,6 +1962,9 @@ static struct kunit_case dma_iova_test_cases[] = {
 	KUNIT_CASE(dma_iova_test_p2p_unreachable),
 	KUNIT_CASE(dma_iova_test_reserve),
 	KUNIT_CASE(dma_iova_test_reserve_errors),
+	KUNIT_CASE(dma_iova_test_state_size),
+	KUNIT_CASE(dma_iova_test_log_lookup),
+	KUNIT_CASE(dma_iova_test_dma_after_unmap),
 	{}
 };
 

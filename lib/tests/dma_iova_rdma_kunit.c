@@ -634,7 +634,7 @@ static void dma_iova_rdma_test_fail(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, dma_use_iova(&ctx.iova));
 	KUNIT_EXPECT_EQ(test, ctx.iova.addr, 0);
 	rw_ctx_destroy(t, &ctx, &bad, sgl, DMA_TO_DEVICE);
-	KUNIT_EXPECT_FALSE(test, ctx.iova.flags);
+	KUNIT_EXPECT_FALSE(test, memchr_inv(&ctx.iova, 0, sizeof(ctx.iova)));
 }
 
 #if IS_ENABLED(CONFIG_INFINIBAND_ON_DEMAND_PAGING)
