@@ -238,6 +238,7 @@ static inline bool dma_iova_reserved(const struct dma_iova_space *space)
 void dma_iova_stats_start(void);
 u64 dma_iova_stat_read(struct device *dev, const char *name);
 bool dma_iova_debug_active(void);
+struct dma_iova_log *dma_iova_log_alloc(void);
 #endif
 
 #endif /* _LINUX_DMA_IOVA_H */

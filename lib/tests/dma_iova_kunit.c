@@ -11,6 +11,7 @@
  * device with cmb_size_mb set.
  */
 #include <kunit/device.h>
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
@@ -18,6 +19,7 @@
 #include <linux/dma-iova.h>
 #include <linux/dma-mapping.h>
 #include <linux/iommu.h>
+#include <linux/iommu-dma.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
@@ -1831,6 +1833,227 @@ static void dma_iova_test_dma_after_unmap(struct kunit *test)
 			    "a DMA after unmap reached memory");
 }
 
+#if IS_ENABLED(CONFIG_DMA_IOVA) && IS_ENABLED(CONFIG_IOMMU_DMA)
+static int test_iova_alloc_fails(struct device *dev, phys_addr_t phys,
+				 size_t size, dma_addr_t *addr)
+{
+	return -ENOMEM;
+}
+
+/*
+ * When the IOMMU's allocator has no IOVA range for a transfer, the
+ * transfer is mapped per piece: the caller sees no error, the device
+ * moves the bytes, the fallback is counted, and teardown leaves nothing.
+ */
+static void dma_iova_test_inject_alloc(struct kunit *test)
+{
+	struct test_buf *src = test_buf_alloc(test);
+	struct test_buf *dst = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct test_map in, out;
+	u64 fallbacks;
+
+	if (!dma_iova_merge_boundary(dev))
+		kunit_skip(test, "needs an IOMMU DMA domain (contiguous mode)");
+	dma_iova_stats_start();
+	fallbacks = dma_iova_stat_read(dev, "fallbacks");
+	test_buf_fill(src, 0x5a);
+	test_buf_fill(dst, 0xa5);
+
+	kunit_activate_static_stub(test, iommu_dma_iova_alloc,
+				   test_iova_alloc_fails);
+	KUNIT_ASSERT_EQ(test, test_map(dev, &in, src, 100, EDU_XFER,
+				       DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_FALSE(test, dma_use_iova(&in.state));
+	KUNIT_ASSERT_EQ(test, test_map(dev, &out, dst, 0, EDU_XFER,
+				       DMA_FROM_DEVICE), 0);
+	KUNIT_EXPECT_FALSE(test, dma_use_iova(&out.state));
+	KUNIT_EXPECT_EQ(test, dma_iova_stat_read(dev, "fallbacks") - fallbacks,
+			2);
+
+	KUNIT_EXPECT_GT(test, edu_dma_map(&in, 0, EDU_XFER, false), 0);
+	KUNIT_EXPECT_GT(test, edu_dma_map(&out, 0, EDU_XFER, true), 0);
+	dma_iova_destroy(dev, &in.state, in.mapped, DMA_TO_DEVICE, 0);
+	dma_iova_destroy(dev, &out.state, out.mapped, DMA_FROM_DEVICE, 0);
+	KUNIT_EXPECT_TRUE(test, test_state_clear(&in.state));
+	KUNIT_EXPECT_TRUE(test, test_state_clear(&out.state));
+	test_expect_unmapped(test, in.addr[0], in.len[0]);
+	test_expect_unmapped(test, out.addr[0], out.len[0]);
+	KUNIT_EXPECT_EQ(test, memcmp(page_address(dst->pages[0]),
+				     page_address(src->pages[0]) + 100,
+				     EDU_XFER), 0);
+}
+
+/* Bounce slots in use in the swiotlb pool of @dev, if it has one. */
+static long test_swiotlb_used(struct device *dev)
+{
+#if IS_ENABLED(CONFIG_SWIOTLB) && IS_ENABLED(CONFIG_DEBUG_FS)
+	if (dev->dma_io_tlb_mem)
+		return atomic_long_read(&dev->dma_io_tlb_mem->total_used);
+#endif
+	return 0;
+}
+
+/* The iommu_map_nosync() call, counted from 1, that fails; 0 for none. */
+static unsigned int test_map_fail_at, test_map_calls;
+
+static int test_map_nosync(struct iommu_domain *domain, unsigned long iova,
+			   phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
+{
+	struct kunit *test = kunit_get_current_test();
+	int ret;
+
+	if (++test_map_calls == test_map_fail_at)
+		return -ENOMEM;
+	kunit_deactivate_static_stub(test, iommu_map_nosync);
+	ret = iommu_map_nosync(domain, iova, paddr, size, prot, gfp);
+	kunit_activate_static_stub(test, iommu_map_nosync, test_map_nosync);
+	return ret;
+}
+
+struct inject_map_case {
+	const char *name;
+	bool untrusted;
+	unsigned int fail_at;
+};
+
+static const struct inject_map_case inject_map_cases[] = {
+	{ "one map call, fails", false, 1 },
+	{ "bounced head fails", true, 1 },
+	{ "middle fails after the bounced head", true, 2 },
+	{ "bounced tail fails after head and middle", true, 3 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(inject_map, inject_map_cases, name);
+
+/*
+ * A map that fails part-way through a link: the link returns -ENOMEM and
+ * leaves nothing of its range mapped, no bounce slot taken, and the
+ * transfer as it was, so that the same link can be tried again.  An
+ * untrusted device's link maps a bounced head granule, the middle in
+ * place and a bounced tail granule: each of those maps fails in turn.
+ */
+static void dma_iova_test_inject_map(struct kunit *test)
+{
+	const struct inject_map_case *c = test->param_value;
+	struct test_buf *buf = test_buf_alloc_contiguous(test);
+	struct device *dev = test_dev(test);
+	/* 100 bytes into the first page to 100 bytes before the third ends */
+	size_t start = 100, size = 3 * PAGE_SIZE - 200;
+	struct dma_iova_state state = {};
+	dma_addr_t addr;
+	long used;
+
+	if (!dma_iova_merge_boundary(dev))
+		kunit_skip(test, "needs an IOMMU DMA domain (contiguous mode)");
+	if (c->untrusted) {
+		if (!is_swiotlb_active(dev))
+			kunit_skip(test, "needs swiotlb (boot with swiotlb=force)");
+		to_pci_dev(dev)->untrusted = true;
+		KUNIT_ASSERT_EQ(test,
+				kunit_add_action_or_reset(test,
+							  test_unset_untrusted,
+							  dev), 0);
+	}
+	used = test_swiotlb_used(dev);
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state,
+					     test_buf_phys(buf, start), size), 0);
+	KUNIT_ASSERT_TRUE(test, dma_use_iova(&state));
+	test_map_calls = 0;
+	test_map_fail_at = c->fail_at;
+	kunit_activate_static_stub(test, iommu_map_nosync, test_map_nosync);
+	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state,
+					    test_buf_phys(buf, start), 0, size,
+					    DMA_TO_DEVICE, 0, &addr), -ENOMEM);
+	kunit_deactivate_static_stub(test, iommu_map_nosync);
+	KUNIT_EXPECT_EQ(test, test_map_calls, c->fail_at);
+	test_expect_unmapped(test, state.addr, size);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), 0);
+	KUNIT_EXPECT_EQ_MSG(test, test_swiotlb_used(dev), used,
+			    "bounce slots leaked");
+
+	/* the same link passes once the IOMMU has memory again */
+	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state,
+					    test_buf_phys(buf, start), 0, size,
+					    DMA_TO_DEVICE, 0, &addr), 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, state.addr, size), 3);
+	addr = state.addr;
+	dma_iova_destroy(dev, &state, size, DMA_TO_DEVICE, 0);
+	test_expect_unmapped(test, addr, size);
+	KUNIT_EXPECT_EQ(test, test_swiotlb_used(dev), used);
+}
+#else
+static void dma_iova_test_inject_alloc(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_DMA_IOVA and CONFIG_IOMMU_DMA");
+}
+
+static void dma_iova_test_inject_map(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_DMA_IOVA and CONFIG_IOMMU_DMA");
+}
+
+static const struct inject_map_case {
+	const char *name;
+} inject_map_cases[] = { { "none" } };
+
+KUNIT_ARRAY_PARAM_DESC(inject_map, inject_map_cases, name);
+#endif
+
+static struct dma_iova_log *test_log_alloc_fails(void)
+{
+	return NULL;
+}
+
+/*
+ * The per-piece log cannot grow: the link that needs a new chunk fails
+ * with -ENOMEM and unmaps its piece, and the pieces linked before stay
+ * linked and are torn down as usual.  Seven pieces fill the first chunk.
+ */
+static void dma_iova_test_inject_log(struct kunit *test)
+{
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state = {};
+	dma_addr_t addr;
+	size_t off;
+	int ret;
+
+	/* an inner boundary inside a page: per piece, behind an IOMMU too */
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc_layout(dev, &state,
+						    test_buf_phys(buf, 0),
+						    8 * 512, 512), 0);
+	KUNIT_ASSERT_FALSE(test, dma_use_iova(&state));
+	kunit_activate_static_stub(test, dma_iova_log_alloc,
+				   test_log_alloc_fails);
+	ret = dma_iova_link(dev, &state, test_buf_phys(buf, 0), 0, 512,
+			    DMA_TO_DEVICE, 0, &addr);
+	if (!ret) {
+		dma_iova_destroy(dev, &state, 512, DMA_TO_DEVICE, 0);
+		kunit_skip(test, "pieces need no unmapping here: nothing logged");
+	}
+	KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), 0);
+	KUNIT_EXPECT_NULL(test, state.log);
+
+	kunit_deactivate_static_stub(test, dma_iova_log_alloc);
+	for (off = 0; off < 7 * 512; off += 512)
+		KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state,
+						    test_buf_phys(buf, off),
+						    off, 512, DMA_TO_DEVICE, 0,
+						    &addr), 0);
+	kunit_activate_static_stub(test, dma_iova_log_alloc,
+				   test_log_alloc_fails);
+	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state,
+					    test_buf_phys(buf, off), off, 512,
+					    DMA_TO_DEVICE, 0, &addr), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), 7 * 512);
+	kunit_deactivate_static_stub(test, dma_iova_log_alloc);
+	dma_iova_destroy(dev, &state, 7 * 512, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_TRUE(test, test_state_clear(&state));
+}
+
 /*
  * The state is what a driver pays per request, twice for data and
  * metadata: it must stay small (upstream's is 16 bytes).
@@ -1965,6 +2188,9 @@ static struct kunit_case dma_iova_test_cases[] = {
 	KUNIT_CASE(dma_iova_test_state_size),
 	KUNIT_CASE(dma_iova_test_log_lookup),
 	KUNIT_CASE(dma_iova_test_dma_after_unmap),
+	KUNIT_CASE(dma_iova_test_inject_alloc),
+	KUNIT_CASE_PARAM(dma_iova_test_inject_map, inject_map_gen_params),
+	KUNIT_CASE(dma_iova_test_inject_log),
 	{}
 };
 
