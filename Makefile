@@ -11,6 +11,10 @@ INITRAMFS := build/initramfs.cpio
 KUNITCONFIG := kernel/configs/dma-iova-test.config
 # What the NVMe over RDMA boot case adds to the test kernel.
 RDMACONFIG := $(CURDIR)/$(HARNESS)/rdma.config
+# INJECT=1 adds harness.config (fault injection) for the inject setup.
+# It is off by default: CONFIG_FAULT_INJECTION adds a field to struct
+# task_struct, so turning it on rebuilds the whole kernel once.
+HARNESSCONFIG := $(if $(INJECT),--kunitconfig=$(CURDIR)/$(HARNESS)/harness.config)
 QEMU_CONFIG := $(CURDIR)/$(HARNESS)/qemu_configs/x86_64_dma.py
 JOBS ?= $(shell nproc)
 
@@ -27,7 +31,8 @@ KCC = $(if $(shell command -v ccache),--make_options CC="ccache gcc")
 help:
 	@echo 'make run      build, boot under intel-iommu and show a verified fio run'
 	@echo 'make check    build, run the KUnit suites and the boot matrix'
-	@echo '             (SETUPS="none intel-lazy" runs those setups only)'
+	@echo '             (SETUPS="none intel-lazy" runs those setups only;'
+	@echo '             INJECT=1 adds fault injection and the inject setup)'
 	@echo 'make bench    benchmark the mapping paths in QEMU, print a table'
 	@echo 'make tree     assemble build/linux: pristine base + series as commits'
 	@echo 'make refresh  write the commits of build/linux back to the overlay'
@@ -45,9 +50,10 @@ refresh: deps
 	@$(HARNESS)/dma_iova_tree.py refresh
 
 build: tree
-	@echo '  BUILD   $(KUNITCONFIG) + rdma.config -> build/kernel'
+	@echo '  BUILD   $(KUNITCONFIG) + rdma.config$(if $(INJECT), + harness.config) -> build/kernel'
 	@cd $(TREE) && ./tools/testing/kunit/kunit.py build \
 		--kunitconfig=$(KUNITCONFIG) --kunitconfig=$(RDMACONFIG) \
+		$(HARNESSCONFIG) \
 		--qemu_config=$(QEMU_CONFIG) \
 		--build_dir=$(KBUILD) --jobs=$(JOBS) $(KCC) \
 		> $(CURDIR)/build/kernel-build.log 2>&1 || \

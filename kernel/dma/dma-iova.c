@@ -18,6 +18,7 @@
 #include <linux/dma-iova.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
+#include <linux/fault-inject.h>
 #include <linux/iommu-dma.h>
 #include <linux/jump_label.h>
 #include <linux/kernel.h>
@@ -256,6 +257,33 @@ VISIBLE_IF_KUNIT bool dma_iova_debug_active(void)
 	return dma_debug_active();
 }
 EXPORT_SYMBOL_IF_KUNIT(dma_iova_debug_active);
+#endif
+
+#ifdef CONFIG_FAULT_INJECTION
+/*
+ * fail_dma_iova=<interval>,<probability>,<space>,<times> on the command
+ * line, or the files of /sys/kernel/debug/fail_dma_iova/, make
+ * dma_iova_link() fail with -ENOMEM, as when page tables or bounce
+ * buffers run out, so that callers' requeue paths can be tested under
+ * real I/O.  See Documentation/fault-injection/fault-injection.rst.
+ */
+static DECLARE_FAULT_ATTR(fail_dma_iova);
+
+static int __init setup_fail_dma_iova(char *str)
+{
+	return setup_fault_attr(&fail_dma_iova, str);
+}
+__setup("fail_dma_iova=", setup_fail_dma_iova);
+
+static bool dma_iova_should_fail(size_t size)
+{
+	return should_fail(&fail_dma_iova, size);
+}
+#else
+static bool dma_iova_should_fail(size_t size)
+{
+	return false;
+}
 #endif
 
 static bool dma_iova_can_be_contiguous(struct device *dev)
@@ -974,6 +1002,10 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 	ret = dma_iova_check_kind(dev, state, phys, &bus_off);
 	if (ret)
 		goto out_error;
+	if (dma_iova_should_fail(size)) {
+		ret = -ENOMEM;
+		goto out_error;
+	}
 
 	if (dma_iova_bus_addr(state)) {
 		ret = dma_iova_link_bus_addr(dev, state, phys, offset, size,
@@ -1396,6 +1428,9 @@ static int __init dma_iova_init(void)
 
 	debugfs_create_file("stats", 0400, dir, NULL, &dma_iova_stats_fops);
 	debugfs_create_file("enable", 0600, dir, NULL, &dma_iova_enable_fops);
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+	fault_create_debugfs_attr("fail_dma_iova", NULL, &fail_dma_iova);
+#endif
 	if (dma_iova_stats_param)
 		static_branch_enable(&dma_iova_stats_enabled);
 	return 0;
