@@ -225,6 +225,19 @@ static __always_inline void dma_iova_count(struct device *dev,
 		__dma_iova_count(dev, stat, n);
 }
 
+#if IS_ENABLED(CONFIG_KUNIT) || defined(CONFIG_DEBUG_FS)
+/* Counter @i of @ds, summed over the CPUs. */
+static u64 dma_iova_stat_sum(struct dma_iova_dev_stats *ds, int i)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu_ptr(ds->stats, cpu)[i];
+	return sum;
+}
+#endif
+
 #if IS_ENABLED(CONFIG_KUNIT)
 /* For the KUnit suites: count from now on, and read what was counted. */
 VISIBLE_IF_KUNIT void dma_iova_stats_start(void)
@@ -237,7 +250,7 @@ VISIBLE_IF_KUNIT u64 dma_iova_stat_read(struct device *dev, const char *name)
 {
 	struct dma_iova_dev_stats *ds;
 	u64 sum = 0;
-	int i, cpu;
+	int i;
 
 	i = match_string(dma_iova_stat_names, DMA_IOVA_NR_STATS, name);
 	if (WARN_ON_ONCE(i < 0))
@@ -245,8 +258,7 @@ VISIBLE_IF_KUNIT u64 dma_iova_stat_read(struct device *dev, const char *name)
 	rcu_read_lock();
 	ds = xa_load(&dma_iova_stats_xa, (unsigned long)dev);
 	if (ds)
-		for_each_possible_cpu(cpu)
-			sum += per_cpu_ptr(ds->stats, cpu)[i];
+		sum = dma_iova_stat_sum(ds, i);
 	rcu_read_unlock();
 	return sum;
 }
@@ -1382,7 +1394,7 @@ static int dma_iova_stats_show(struct seq_file *m, void *unused)
 {
 	struct dma_iova_dev_stats *ds;
 	unsigned long key;
-	int i, cpu;
+	int i;
 
 	seq_puts(m, "device");
 	for (i = 0; i < DMA_IOVA_NR_STATS; i++)
@@ -1391,13 +1403,8 @@ static int dma_iova_stats_show(struct seq_file *m, void *unused)
 	rcu_read_lock();
 	xa_for_each(&dma_iova_stats_xa, key, ds) {
 		seq_puts(m, ds->name);
-		for (i = 0; i < DMA_IOVA_NR_STATS; i++) {
-			u64 sum = 0;
-
-			for_each_possible_cpu(cpu)
-				sum += per_cpu_ptr(ds->stats, cpu)[i];
-			seq_printf(m, " %llu", sum);
-		}
+		for (i = 0; i < DMA_IOVA_NR_STATS; i++)
+			seq_printf(m, " %llu", dma_iova_stat_sum(ds, i));
 		seq_putc(m, '\n');
 	}
 	rcu_read_unlock();
