@@ -61,7 +61,7 @@ build: tree
 	@$(HARNESS)/mkinitramfs.sh $(INITRAMFS)
 
 check: build
-	@$(HARNESS)/check.sh $(TREE) $(KBUILD) $(INITRAMFS)
+	@INJECT=$(INJECT) $(HARNESS)/check.sh $(TREE) $(KBUILD) $(INITRAMFS)
 
 run: build
 	@$(HARNESS)/boot.sh $(KERNEL) $(INITRAMFS) intel-strict run build/logs/run

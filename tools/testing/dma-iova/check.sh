@@ -10,7 +10,8 @@
 #
 # Usage: check.sh TREE KBUILD INITRAMFS
 # SETUPS="name ..." in the environment limits the run to those setups,
-# RDMA_SETUPS="name ..." the NVMe over RDMA case ("" skips it).
+# RDMA_SETUPS="name ..." the NVMe over RDMA case ("" skips it), and
+# INJECT=1 adds the inject setup (on a kernel built with harness.config).
 set -uo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
@@ -23,15 +24,20 @@ passed=0 failed=0
 tap=$logs/check.tap
 echo 'TAP version 13' > "$tap"
 setups=${SETUPS:-$(sed -e 's/#.*//' "$here/setups" | awk -F'|' 'NF > 1 { print $1 }')}
-# The inject setup needs fault injection (make check INJECT=1).
-if ! grep -q '^CONFIG_FAULT_INJECTION_DEBUG_FS=y' "$kbuild/.config"; then
-	case " $setups " in
-	*" inject "*)
-		echo "inject: the kernel lacks harness.config (make check INJECT=1); not run"
+# The inject setup runs only when asked for (make check INJECT=1), and
+# then on a kernel with fault injection: a build directory left from
+# another configuration must not decide it.
+case " $setups " in
+*" inject "*)
+	if [ -z "${INJECT:-}" ]; then
+		echo "inject: not run (make check INJECT=1 runs it)"
 		setups=$(echo "$setups" | tr ' ' '\n' | grep -vx inject | paste -sd' ')
-		;;
-	esac
-fi
+	elif ! grep -q '^CONFIG_FAULT_INJECTION_DEBUG_FS=y' "$kbuild/.config"; then
+		echo "inject: INJECT=1 but $kbuild/.config lacks CONFIG_FAULT_INJECTION_DEBUG_FS" >&2
+		exit 1
+	fi
+	;;
+esac
 
 # count RC NAME: tally a case and write its TAP test point.
 count() {
