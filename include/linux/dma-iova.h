@@ -77,6 +77,10 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 		  phys_addr_t phys, size_t offset, size_t size,
 		  enum dma_data_direction dir, unsigned long attrs,
 		  dma_addr_t *dma_addr);
+int dma_iova_link_page(struct device *dev, struct dma_iova_state *state,
+		       struct page *page, size_t page_offset, size_t offset,
+		       size_t size, enum dma_data_direction dir,
+		       unsigned long attrs, dma_addr_t *dma_addr);
 int dma_iova_sync(struct device *dev, struct dma_iova_state *state,
 		  size_t offset, size_t size);
 void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
@@ -113,6 +117,16 @@ static inline int dma_iova_link(struct device *dev,
 				phys_addr_t phys, size_t offset, size_t size,
 				enum dma_data_direction dir,
 				unsigned long attrs, dma_addr_t *dma_addr)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int dma_iova_link_page(struct device *dev,
+				     struct dma_iova_state *state,
+				     struct page *page, size_t page_offset,
+				     size_t offset, size_t size,
+				     enum dma_data_direction dir,
+				     unsigned long attrs, dma_addr_t *dma_addr)
 {
 	return -EOPNOTSUPP;
 }

@@ -34,7 +34,10 @@
 #include <linux/swiotlb.h>
 #include <linux/xarray.h>
 
+#include <trace/events/dma.h>
+
 #include "debug.h"
+#include "direct.h"
 
 #define CREATE_TRACE_POINTS
 #include <trace/events/dma_iova.h>
@@ -375,19 +378,6 @@ static bool dma_iova_may_have_holes(const struct dma_iova_state *state)
 /* Per-piece mode ---------------------------------------------------- */
 
 /*
- * Does teardown of a piece mapped at @addr have work to do?  DMA-API
- * debugging, when it runs, must see each unmap; a kernel that has it
- * built but turned off (dma_debug=off) runs the path of one without it.
- */
-static bool dma_iova_piece_needs_log(struct device *dev, dma_addr_t addr)
-{
-	if (dma_debug_active() || get_dma_ops(dev) || use_dma_iommu(dev) ||
-	    !dev_is_dma_coherent(dev))
-		return true;
-	return swiotlb_find_pool(dev, dma_to_phys(dev, addr));
-}
-
-/*
  * Log chunks come from a reserve when the page allocator has nothing to
  * give without sleeping, so that a device that needs the log (swap or
  * writeback on a non-coherent or bounced device, say) still makes
@@ -524,21 +514,56 @@ static int dma_iova_piece_error(struct device *dev,
 	return -ENOMEM;
 }
 
+/*
+ * Map a piece for dma-direct without dma_map_ops while DMA-API debugging
+ * is off, the distro case without an IOMMU: inline, as dma_direct_map_sg()
+ * maps its entries, instead of through dma_map_page_attrs() and a look
+ * at swiotlb's pools afterwards.  Only a piece that bounced, or any piece
+ * of a device that is not DMA coherent, leaves work to its teardown, and
+ * only those are logged.  Pieces mapped any other way always are: by
+ * dma_map_ops or the IOMMU, or for DMA-API debugging, which must see each
+ * unmap.
+ */
+static dma_addr_t dma_iova_map_direct(struct device *dev, phys_addr_t phys,
+				      size_t size, enum dma_data_direction dir,
+				      unsigned long attrs, bool *needs_log)
+{
+	struct page *page = pfn_to_page(PHYS_PFN(phys));
+	dma_addr_t addr;
+
+	addr = dma_direct_map_page(dev, page, offset_in_page(phys), size, dir,
+				   attrs);
+	kmsan_handle_dma(page, offset_in_page(phys), size, dir);
+	trace_dma_map_page(dev, phys, addr, size, dir, attrs);
+	*needs_log = !dev_is_dma_coherent(dev) ||
+		addr != phys_to_dma(dev, phys);
+	return addr;
+}
+
 static int dma_iova_link_piece(struct device *dev, struct dma_iova_state *state,
 			       phys_addr_t phys, size_t offset, size_t size,
 			       enum dma_data_direction dir, unsigned long attrs,
 			       dma_addr_t *dma_addr)
 {
-	struct page *page = pfn_to_page(PHYS_PFN(phys));
+	bool needs_log;
 	dma_addr_t addr;
 	int ret;
 
-	addr = dma_map_page_attrs(dev, page, offset_in_page(phys), size, dir,
-				  attrs);
-	if (dma_mapping_error(dev, addr))
-		return dma_iova_piece_error(dev, state, size);
+	if (!get_dma_ops(dev) && !use_dma_iommu(dev) && !dma_debug_active()) {
+		addr = dma_iova_map_direct(dev, phys, size, dir, attrs,
+					   &needs_log);
+		if (addr == DMA_MAPPING_ERROR)
+			return dma_iova_piece_error(dev, state, size);
+	} else {
+		addr = dma_map_page_attrs(dev, pfn_to_page(PHYS_PFN(phys)),
+					  offset_in_page(phys), size, dir,
+					  attrs);
+		if (dma_mapping_error(dev, addr))
+			return dma_iova_piece_error(dev, state, size);
+		needs_log = true;
+	}
 
-	if (dma_iova_piece_needs_log(dev, addr)) {
+	if (needs_log) {
 		ret = dma_iova_log_add(state, addr, offset, size, dir);
 		if (ret) {
 			dma_unmap_page_attrs(dev, addr, size, dir,
@@ -633,14 +658,14 @@ static void dma_iova_unlink_pieces(struct device *dev,
  * at the struct page for host memory and a lookup for P2P memory.
  */
 static int dma_iova_kind(struct device *dev, phys_addr_t phys,
-			 u64 *kind, u64 *bus_off)
+			 bool has_page, u64 *kind, u64 *bus_off)
 {
 	struct pci_p2pdma_map_state p2p = {};
 	struct page *page;
 
 	*kind = 0;
 	/* MMIO without a struct page: dma_map_resource() is for that. */
-	if (!pfn_valid(PHYS_PFN(phys)))
+	if (!has_page && !pfn_valid(PHYS_PFN(phys)))
 		return -EOPNOTSUPP;
 	page = pfn_to_page(PHYS_PFN(phys));
 	if (!is_pci_p2pdma_page(page))
@@ -668,14 +693,14 @@ static int dma_iova_kind(struct device *dev, phys_addr_t phys,
  */
 static int dma_iova_check_kind(struct device *dev,
 			       const struct dma_iova_state *state,
-			       phys_addr_t phys, u64 *bus_off)
+			       phys_addr_t phys, bool has_page, u64 *bus_off)
 {
 	u64 kind;
 	int ret;
 
 	if (!IS_ENABLED(CONFIG_PCI_P2PDMA))
-		return pfn_valid(PHYS_PFN(phys)) ? 0 : -EOPNOTSUPP;
-	ret = dma_iova_kind(dev, phys, &kind, bus_off);
+		return has_page || pfn_valid(PHYS_PFN(phys)) ? 0 : -EOPNOTSUPP;
+	ret = dma_iova_kind(dev, phys, has_page, &kind, bus_off);
 	if (ret)
 		return ret;
 	return kind == (state->linked & DMA_IOVA_KIND) ? 0 : -EREMOTEIO;
@@ -833,7 +858,7 @@ static int dma_iova_alloc_kind(struct device *dev, phys_addr_t phys,
 	*kind = 0;
 	if (phys < PAGE_SIZE)
 		return 0;
-	return dma_iova_kind(dev, phys, kind, bus_off);
+	return dma_iova_kind(dev, phys, false, kind, bus_off);
 }
 
 /**
@@ -941,6 +966,82 @@ out_error:
 }
 EXPORT_SYMBOL_GPL(dma_iova_alloc_in);
 
+/*
+ * The body of both links; @has_page says that @phys is known to have a
+ * struct page.
+ */
+static __always_inline int __dma_iova_link(struct device *dev,
+					   struct dma_iova_state *state,
+					   phys_addr_t phys, bool has_page,
+					   size_t offset, size_t size,
+					   enum dma_data_direction dir,
+					   unsigned long attrs,
+					   dma_addr_t *dma_addr)
+{
+	u64 bus_off = 0;
+	dma_addr_t addr;
+	int ret;
+
+	if (!dma_iova_in_use(state) || !valid_dma_direction(dir)) {
+		ret = -EINVAL;
+		goto out_error;
+	}
+	ret = dma_iova_check_range(state, offset, size);
+	if (ret)
+		goto out_error;
+	ret = dma_iova_check_kind(dev, state, phys, has_page, &bus_off);
+	if (ret)
+		goto out_error;
+	if (dma_iova_should_fail(size)) {
+		ret = -ENOMEM;
+		goto out_error;
+	}
+
+	if (dma_iova_bus_addr(state)) {
+		ret = dma_iova_link_bus_addr(dev, state, phys, offset, size,
+					     dir, bus_off, &addr);
+		if (ret)
+			goto out_error;
+	} else if (dma_iova_contiguous(state)) {
+		/*
+		 * Links in order of offset cannot overlap; only one that goes
+		 * back below the furthest link needs the page table looked at.
+		 */
+		if (offset < state->linked_end &&
+		    iommu_dma_iova_any_linked(dev, state->addr, offset, size)) {
+			ret = -EEXIST;
+			goto out_error;
+		}
+		addr = state->addr + offset;
+		ret = iommu_dma_iova_link(dev, state->addr, state->size, offset,
+					  phys, size, dir, attrs);
+		if (ret < 0)
+			goto out_error;
+		state->linked_end = max(state->linked_end, offset + size);
+		if (ret)
+			state->linked |= DMA_IOVA_BOUNCED;
+		if (IS_ENABLED(CONFIG_DMA_API_DEBUG))
+			debug_dma_iova_link(dev, phys, addr, size, dir,
+					    attrs);
+	} else {
+		ret = dma_iova_link_piece(dev, state, phys, offset, size, dir,
+					  attrs, &addr);
+		if (ret)
+			goto out_error;
+	}
+
+	state->linked += size;
+	*dma_addr = addr;
+	trace_dma_iova_link(dev, phys, addr, offset, size, dir);
+	dma_iova_count(dev, DMA_IOVA_STAT_LINKS, 1);
+	dma_iova_count(dev, DMA_IOVA_STAT_LINK_BYTES, size);
+	return 0;
+
+out_error:
+	dma_iova_count(dev, DMA_IOVA_STAT_LINK_ERRORS, 1);
+	return ret;
+}
+
 /**
  * dma_iova_link() - map a physical range at an offset of a transfer
  * @dev: device of the transfer
@@ -999,71 +1100,41 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 		  enum dma_data_direction dir, unsigned long attrs,
 		  dma_addr_t *dma_addr)
 {
-	bool bounced = false;
-	u64 bus_off = 0;
-	dma_addr_t addr;
-	int ret;
-
-	if (!dma_iova_in_use(state) || !valid_dma_direction(dir)) {
-		ret = -EINVAL;
-		goto out_error;
-	}
-	ret = dma_iova_check_range(state, offset, size);
-	if (ret)
-		goto out_error;
-	ret = dma_iova_check_kind(dev, state, phys, &bus_off);
-	if (ret)
-		goto out_error;
-	if (dma_iova_should_fail(size)) {
-		ret = -ENOMEM;
-		goto out_error;
-	}
-
-	if (dma_iova_bus_addr(state)) {
-		ret = dma_iova_link_bus_addr(dev, state, phys, offset, size,
-					     dir, bus_off, &addr);
-		if (ret)
-			goto out_error;
-	} else if (dma_iova_contiguous(state)) {
-		/*
-		 * Links in order of offset cannot overlap; only one that goes
-		 * back below the furthest link needs the page table looked at.
-		 */
-		if (offset < state->linked_end &&
-		    iommu_dma_iova_any_linked(dev, state->addr, offset, size)) {
-			ret = -EEXIST;
-			goto out_error;
-		}
-		addr = state->addr + offset;
-		ret = iommu_dma_iova_link(dev, state->addr, state->size, offset,
-					  phys, size, dir, attrs, &bounced);
-		if (ret)
-			goto out_error;
-		state->linked_end = max(state->linked_end, offset + size);
-		if (bounced)
-			state->linked |= DMA_IOVA_BOUNCED;
-		if (IS_ENABLED(CONFIG_DMA_API_DEBUG))
-			debug_dma_iova_link(dev, phys, addr, size, dir,
-					    attrs);
-	} else {
-		ret = dma_iova_link_piece(dev, state, phys, offset, size, dir,
-					  attrs, &addr);
-		if (ret)
-			goto out_error;
-	}
-
-	state->linked += size;
-	*dma_addr = addr;
-	trace_dma_iova_link(dev, phys, addr, offset, size, dir);
-	dma_iova_count(dev, DMA_IOVA_STAT_LINKS, 1);
-	dma_iova_count(dev, DMA_IOVA_STAT_LINK_BYTES, size);
-	return 0;
-
-out_error:
-	dma_iova_count(dev, DMA_IOVA_STAT_LINK_ERRORS, 1);
-	return ret;
+	return __dma_iova_link(dev, state, phys, false, offset, size, dir,
+			       attrs, dma_addr);
 }
 EXPORT_SYMBOL_GPL(dma_iova_link);
+
+/**
+ * dma_iova_link_page() - map a range of memory given by its struct page
+ * @dev: device of the transfer
+ * @state: state set up by dma_iova_alloc()
+ * @page: page that holds the first byte of the range
+ * @page_offset: byte offset of the range in @page
+ * @offset: byte offset of the range in the transfer
+ * @size: size of the range in bytes
+ * @dir: direction of the DMA
+ * @attrs: %DMA_ATTR_* flags
+ * @dma_addr: where to store the DMA address of the range
+ *
+ * As dma_iova_link() for the range that starts @page_offset bytes into
+ * @page, for callers that take their ranges from struct pages (bio_vecs,
+ * scatterlists, pinned user pages), as dma_map_page() is to
+ * dma_map_resource().  Memory with a struct page needs no check that it
+ * has one, which dma_iova_link() makes on every call.
+ *
+ * Context: Any context; does not sleep (allocates with %GFP_ATOMIC).
+ * Return: as for dma_iova_link(), never %-EOPNOTSUPP.
+ */
+int dma_iova_link_page(struct device *dev, struct dma_iova_state *state,
+		       struct page *page, size_t page_offset, size_t offset,
+		       size_t size, enum dma_data_direction dir,
+		       unsigned long attrs, dma_addr_t *dma_addr)
+{
+	return __dma_iova_link(dev, state, page_to_phys(page) + page_offset,
+			       true, offset, size, dir, attrs, dma_addr);
+}
+EXPORT_SYMBOL_GPL(dma_iova_link_page);
 
 /**
  * dma_iova_sync() - make linked ranges of a transfer visible to the device

@@ -229,9 +229,18 @@ static int test_map_again(struct device *dev, struct test_map *map,
 		if (one_link && buf->contiguous)
 			len = start + size - off;
 
-		ret = dma_iova_link(dev, &map->state, test_buf_phys(buf, off),
-				    off - start, len, dir, 0,
-				    &map->addr[map->nr]);
+		/* Every other range by its struct page. */
+		if (map->nr & 1)
+			ret = dma_iova_link_page(dev, &map->state,
+						 buf->pages[off >> PAGE_SHIFT],
+						 offset_in_page(off),
+						 off - start, len, dir, 0,
+						 &map->addr[map->nr]);
+		else
+			ret = dma_iova_link(dev, &map->state,
+					    test_buf_phys(buf, off),
+					    off - start, len, dir, 0,
+					    &map->addr[map->nr]);
 		if (ret)
 			goto out_destroy;
 		map->len[map->nr++] = len;
