@@ -13,7 +13,7 @@
 #    the build of each patch in ccache across runs); the tip also with
 #    CONFIG_DMA_IOVA=n and with CONFIG_IOMMU_SUPPORT=n; and each patch
 #    that touches the RDMA core or its tests builds drivers/infiniband/,
-#    drivers/nvme/ and lib/tests/ with the full configuration.
+#    drivers/nvme/ and lib/tests/ with the full configuration and mlx5.
 # One line per gate, then "N passed, N failed".
 #
 # Usage: lint.sh TREE KBUILD
@@ -157,11 +157,17 @@ else
 			bzImage
 	done
 
-	# The RDMA core and its tests, at each patch that touches them.
+	# The RDMA core and its tests, at each patch that touches them, with
+	# mlx5, whose ODP code the series edits and which no test
+	# configuration enables.
+	cp "$logs/tip.config" "$logs/rdma.config"
+	./scripts/config --file "$logs/rdma.config" -e NET_VENDOR_MELLANOX \
+		-e MLX5_CORE -e MLX5_INFINIBAND
 	for c in $(git rev-list --reverse "$base..HEAD" -- drivers/infiniband \
 		   include/rdma lib/tests/dma_iova_edu.c \
 		   lib/tests/dma_iova_rdma_kunit.c); do
-		build_at "$c" "$logs/tip.config" "build RDMA, NVMe and tests of" \
+		build_at "$c" "$logs/rdma.config" \
+			"build RDMA (mlx5 too), NVMe and tests of" \
 			drivers/infiniband/ drivers/nvme/ lib/tests/
 	done
 	git checkout -q "$tip"
