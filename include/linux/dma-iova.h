@@ -12,6 +12,7 @@
 
 struct device;
 struct dma_iova_log;
+struct page;
 
 /*
  * struct dma_iova_state.linked holds the bytes linked in its low bits and

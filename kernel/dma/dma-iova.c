@@ -516,17 +516,21 @@ static int dma_iova_piece_error(struct device *dev,
 
 /*
  * Map a piece for dma-direct without dma_map_ops while DMA-API debugging
- * is off, the distro case without an IOMMU: inline, as dma_direct_map_sg()
- * maps its entries, instead of through dma_map_page_attrs() and a look
- * at swiotlb's pools afterwards.  Only a piece that bounced, or any piece
- * of a device that is not DMA coherent, leaves work to its teardown, and
- * only those are logged.  Pieces mapped any other way always are: by
- * dma_map_ops or the IOMMU, or for DMA-API debugging, which must see each
- * unmap.
+ * is off, the distro case without an IOMMU: with dma_direct_map_page(),
+ * as dma_direct_map_sg() maps its entries, instead of through
+ * dma_map_page_attrs() and a look at swiotlb's pools afterwards.  Only a
+ * piece that bounced, or any piece of a device that is not DMA coherent,
+ * leaves work to its teardown, and only those are logged.  Pieces mapped
+ * any other way always are: by dma_map_ops or the IOMMU, or for DMA-API
+ * debugging, which must see each unmap.
+ *
+ * Out of line: the overflow warning of dma_direct_map_page() takes the
+ * address of a local, which would give every link a stack protector.
  */
-static dma_addr_t dma_iova_map_direct(struct device *dev, phys_addr_t phys,
-				      size_t size, enum dma_data_direction dir,
-				      unsigned long attrs, bool *needs_log)
+static noinline dma_addr_t dma_iova_map_direct(struct device *dev,
+					       phys_addr_t phys, size_t size,
+					       enum dma_data_direction dir,
+					       unsigned long attrs)
 {
 	struct page *page = pfn_to_page(PHYS_PFN(phys));
 	dma_addr_t addr;
@@ -535,8 +539,6 @@ static dma_addr_t dma_iova_map_direct(struct device *dev, phys_addr_t phys,
 				   attrs);
 	kmsan_handle_dma(page, offset_in_page(phys), size, dir);
 	trace_dma_map_page(dev, phys, addr, size, dir, attrs);
-	*needs_log = !dev_is_dma_coherent(dev) ||
-		addr != phys_to_dma(dev, phys);
 	return addr;
 }
 
@@ -550,10 +552,11 @@ static int dma_iova_link_piece(struct device *dev, struct dma_iova_state *state,
 	int ret;
 
 	if (!get_dma_ops(dev) && !use_dma_iommu(dev) && !dma_debug_active()) {
-		addr = dma_iova_map_direct(dev, phys, size, dir, attrs,
-					   &needs_log);
+		addr = dma_iova_map_direct(dev, phys, size, dir, attrs);
 		if (addr == DMA_MAPPING_ERROR)
 			return dma_iova_piece_error(dev, state, size);
+		needs_log = !dev_is_dma_coherent(dev) ||
+			addr != phys_to_dma(dev, phys);
 	} else {
 		addr = dma_map_page_attrs(dev, pfn_to_page(PHYS_PFN(phys)),
 					  offset_in_page(phys), size, dir,
@@ -655,7 +658,9 @@ static void dma_iova_unlink_pieces(struct device *dev,
  * the DMA_IOVA_KIND flags of PCI P2PDMA memory that @dev reaches, with
  * the bus offset of its provider in *@bus_off for DMA_IOVA_BUS_ADDR.  The
  * PCI code caches how a client reaches a provider, so this costs a look
- * at the struct page for host memory and a lookup for P2P memory.
+ * at the struct page for host memory and a lookup for P2P memory.  Unless
+ * @has_page says that the caller knows, first check that there is a
+ * struct page to look at.
  */
 static int dma_iova_kind(struct device *dev, phys_addr_t phys,
 			 bool has_page, u64 *kind, u64 *bus_off)
@@ -693,14 +698,14 @@ static int dma_iova_kind(struct device *dev, phys_addr_t phys,
  */
 static int dma_iova_check_kind(struct device *dev,
 			       const struct dma_iova_state *state,
-			       phys_addr_t phys, bool has_page, u64 *bus_off)
+			       phys_addr_t phys, u64 *bus_off)
 {
 	u64 kind;
 	int ret;
 
 	if (!IS_ENABLED(CONFIG_PCI_P2PDMA))
-		return has_page || pfn_valid(PHYS_PFN(phys)) ? 0 : -EOPNOTSUPP;
-	ret = dma_iova_kind(dev, phys, has_page, &kind, bus_off);
+		return 0;
+	ret = dma_iova_kind(dev, phys, true, &kind, bus_off);
 	if (ret)
 		return ret;
 	return kind == (state->linked & DMA_IOVA_KIND) ? 0 : -EREMOTEIO;
@@ -966,18 +971,33 @@ out_error:
 }
 EXPORT_SYMBOL_GPL(dma_iova_alloc_in);
 
-/*
- * The body of both links; @has_page says that @phys is known to have a
- * struct page.
+/**
+ * dma_iova_link_page() - map a range of memory given by its struct page
+ * @dev: device of the transfer
+ * @state: state set up by dma_iova_alloc()
+ * @page: page that holds the first byte of the range
+ * @page_offset: byte offset of the range in @page
+ * @offset: byte offset of the range in the transfer
+ * @size: size of the range in bytes
+ * @dir: direction of the DMA
+ * @attrs: %DMA_ATTR_* flags
+ * @dma_addr: where to store the DMA address of the range
+ *
+ * As dma_iova_link() for the range that starts @page_offset bytes into
+ * @page, for callers that take their ranges from struct pages (bio_vecs,
+ * scatterlists, pinned user pages), as dma_map_page() is to
+ * dma_map_resource().  Memory with a struct page needs no check that it
+ * has one, which dma_iova_link() makes on every call.
+ *
+ * Context: Any context; does not sleep (allocates with %GFP_ATOMIC).
+ * Return: as for dma_iova_link(), never %-EOPNOTSUPP.
  */
-static __always_inline int __dma_iova_link(struct device *dev,
-					   struct dma_iova_state *state,
-					   phys_addr_t phys, bool has_page,
-					   size_t offset, size_t size,
-					   enum dma_data_direction dir,
-					   unsigned long attrs,
-					   dma_addr_t *dma_addr)
+int dma_iova_link_page(struct device *dev, struct dma_iova_state *state,
+		       struct page *page, size_t page_offset, size_t offset,
+		       size_t size, enum dma_data_direction dir,
+		       unsigned long attrs, dma_addr_t *dma_addr)
 {
+	phys_addr_t phys = page_to_phys(page) + page_offset;
 	u64 bus_off = 0;
 	dma_addr_t addr;
 	int ret;
@@ -989,7 +1009,7 @@ static __always_inline int __dma_iova_link(struct device *dev,
 	ret = dma_iova_check_range(state, offset, size);
 	if (ret)
 		goto out_error;
-	ret = dma_iova_check_kind(dev, state, phys, has_page, &bus_off);
+	ret = dma_iova_check_kind(dev, state, phys, &bus_off);
 	if (ret)
 		goto out_error;
 	if (dma_iova_should_fail(size)) {
@@ -1041,6 +1061,7 @@ out_error:
 	dma_iova_count(dev, DMA_IOVA_STAT_LINK_ERRORS, 1);
 	return ret;
 }
+EXPORT_SYMBOL_GPL(dma_iova_link_page);
 
 /**
  * dma_iova_link() - map a physical range at an offset of a transfer
@@ -1100,41 +1121,16 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 		  enum dma_data_direction dir, unsigned long attrs,
 		  dma_addr_t *dma_addr)
 {
-	return __dma_iova_link(dev, state, phys, false, offset, size, dir,
-			       attrs, dma_addr);
+	/* MMIO without a struct page: dma_map_resource() is for that. */
+	if (!pfn_valid(PHYS_PFN(phys))) {
+		dma_iova_count(dev, DMA_IOVA_STAT_LINK_ERRORS, 1);
+		return -EOPNOTSUPP;
+	}
+	return dma_iova_link_page(dev, state, pfn_to_page(PHYS_PFN(phys)),
+				  offset_in_page(phys), offset, size, dir,
+				  attrs, dma_addr);
 }
 EXPORT_SYMBOL_GPL(dma_iova_link);
-
-/**
- * dma_iova_link_page() - map a range of memory given by its struct page
- * @dev: device of the transfer
- * @state: state set up by dma_iova_alloc()
- * @page: page that holds the first byte of the range
- * @page_offset: byte offset of the range in @page
- * @offset: byte offset of the range in the transfer
- * @size: size of the range in bytes
- * @dir: direction of the DMA
- * @attrs: %DMA_ATTR_* flags
- * @dma_addr: where to store the DMA address of the range
- *
- * As dma_iova_link() for the range that starts @page_offset bytes into
- * @page, for callers that take their ranges from struct pages (bio_vecs,
- * scatterlists, pinned user pages), as dma_map_page() is to
- * dma_map_resource().  Memory with a struct page needs no check that it
- * has one, which dma_iova_link() makes on every call.
- *
- * Context: Any context; does not sleep (allocates with %GFP_ATOMIC).
- * Return: as for dma_iova_link(), never %-EOPNOTSUPP.
- */
-int dma_iova_link_page(struct device *dev, struct dma_iova_state *state,
-		       struct page *page, size_t page_offset, size_t offset,
-		       size_t size, enum dma_data_direction dir,
-		       unsigned long attrs, dma_addr_t *dma_addr)
-{
-	return __dma_iova_link(dev, state, page_to_phys(page) + page_offset,
-			       true, offset, size, dir, attrs, dma_addr);
-}
-EXPORT_SYMBOL_GPL(dma_iova_link_page);
 
 /**
  * dma_iova_sync() - make linked ranges of a transfer visible to the device
