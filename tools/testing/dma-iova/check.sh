@@ -24,6 +24,10 @@ passed=0 failed=0
 tap=$logs/check.tap
 echo 'TAP version 13' > "$tap"
 setups=${SETUPS:-$(sed -e 's/#.*//' "$here/setups" | awk -F'|' 'NF > 1 { print $1 }')}
+# One line of names separated by single spaces, which the setups table
+# (a padded name per line) is not.
+# shellcheck disable=SC2086 # splitting the list is the point
+setups=$(echo $setups)
 # The inject setup runs only when asked for (make check INJECT=1), and
 # then on a kernel with fault injection: a build directory left from
 # another configuration must not decide it.
