@@ -658,20 +658,16 @@ static void dma_iova_unlink_pieces(struct device *dev,
  * the DMA_IOVA_KIND flags of PCI P2PDMA memory that @dev reaches, with
  * the bus offset of its provider in *@bus_off for DMA_IOVA_BUS_ADDR.  The
  * PCI code caches how a client reaches a provider, so this costs a look
- * at the struct page for host memory and a lookup for P2P memory.  Unless
- * @has_page says that the caller knows, first check that there is a
- * struct page to look at.
+ * at the struct page for host memory and a lookup for P2P memory.  The
+ * caller knows that @phys has a struct page.
  */
 static int dma_iova_kind(struct device *dev, phys_addr_t phys,
-			 bool has_page, u64 *kind, u64 *bus_off)
+			 u64 *kind, u64 *bus_off)
 {
 	struct pci_p2pdma_map_state p2p = {};
 	struct page *page;
 
 	*kind = 0;
-	/* MMIO without a struct page: dma_map_resource() is for that. */
-	if (!has_page && !pfn_valid(PHYS_PFN(phys)))
-		return -EOPNOTSUPP;
 	page = pfn_to_page(PHYS_PFN(phys));
 	if (!is_pci_p2pdma_page(page))
 		return 0;
@@ -705,7 +701,7 @@ static int dma_iova_check_kind(struct device *dev,
 
 	if (!IS_ENABLED(CONFIG_PCI_P2PDMA))
 		return 0;
-	ret = dma_iova_kind(dev, phys, true, &kind, bus_off);
+	ret = dma_iova_kind(dev, phys, &kind, bus_off);
 	if (ret)
 		return ret;
 	return kind == (state->linked & DMA_IOVA_KIND) ? 0 : -EREMOTEIO;
@@ -863,7 +859,10 @@ static int dma_iova_alloc_kind(struct device *dev, phys_addr_t phys,
 	*kind = 0;
 	if (phys < PAGE_SIZE)
 		return 0;
-	return dma_iova_kind(dev, phys, false, kind, bus_off);
+	/* MMIO without a struct page: dma_map_resource() is for that. */
+	if (!pfn_valid(PHYS_PFN(phys)))
+		return -EOPNOTSUPP;
+	return dma_iova_kind(dev, phys, kind, bus_off);
 }
 
 /**
