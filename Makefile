@@ -6,25 +6,21 @@
 HARNESS := tools/testing/dma-iova
 TREE := build/linux
 KBUILD := $(CURDIR)/build/kernel
-KERNEL := $(KBUILD)/arch/x86/boot/bzImage
 INITRAMFS := build/initramfs.cpio
-KUNITCONFIG := kernel/configs/dma-iova-test.config
-# What the NVMe over RDMA boot case adds to the test kernel.
-RDMACONFIG := $(CURDIR)/$(HARNESS)/rdma.config
-# INJECT=1 adds harness.config (fault injection) for the inject setup.
-# It is off by default: CONFIG_FAULT_INJECTION adds a field to struct
-# task_struct, so turning it on rebuilds the whole kernel once.
-HARNESSCONFIG := $(if $(INJECT),--kunitconfig=$(CURDIR)/$(HARNESS)/harness.config)
-QEMU_CONFIG := $(CURDIR)/$(HARNESS)/qemu_configs/x86_64_dma.py
-JOBS ?= $(shell nproc)
+# INJECT=1 adds harness.config (fault injection) to the x86_64 kernel,
+# for the inject setup.  It is off by default: CONFIG_FAULT_INJECTION
+# adds a field to struct task_struct, so turning it on rebuilds the
+# whole kernel once.
+export INJECT
+export JOBS ?= $(shell nproc)
 
 # ccache hashes the working directory and absolute paths unless told
 # otherwise; with these, a clone in another folder hits the same cache.
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
-# Decided when a recipe runs, after deps.sh has installed ccache: a first
-# build on a fresh machine must not go without it and the next redo all.
-KCC = $(if $(shell command -v ccache),--make_options CC="ccache gcc")
+# matrix.py decides on ccache when it builds, after deps.sh has installed
+# it: a first build on a fresh machine must not go without it and the
+# next redo all.
 
 .PHONY: help deps tree refresh build check run bench series lint clean
 
@@ -50,21 +46,15 @@ refresh: deps
 	@$(HARNESS)/dma_iova_tree.py refresh
 
 build: tree
-	@echo '  BUILD   $(KUNITCONFIG) + rdma.config$(if $(INJECT), + harness.config) -> build/kernel'
-	@cd $(TREE) && ./tools/testing/kunit/kunit.py build \
-		--kunitconfig=$(KUNITCONFIG) --kunitconfig=$(RDMACONFIG) \
-		$(HARNESSCONFIG) \
-		--qemu_config=$(QEMU_CONFIG) \
-		--build_dir=$(KBUILD) --jobs=$(JOBS) $(KCC) \
-		> $(CURDIR)/build/kernel-build.log 2>&1 || \
-		{ tail -40 $(CURDIR)/build/kernel-build.log; exit 1; }
+	@echo '  BUILD   the x86_64 test kernel$(if $(INJECT), with fault injection) -> build/kernel'
+	@$(HARNESS)/matrix.py build x86_64
 	@$(HARNESS)/mkinitramfs.sh $(INITRAMFS)
 
 check: build
-	@INJECT=$(INJECT) $(HARNESS)/check.sh $(TREE) $(KBUILD) $(INITRAMFS)
+	@$(HARNESS)/check.sh $(TREE)
 
 run: build
-	@$(HARNESS)/boot.sh $(KERNEL) $(INITRAMFS) intel-strict run build/logs/run
+	@$(HARNESS)/boot.sh $(INITRAMFS) intel-strict run build/logs/run
 
 bench: tree
 	@$(HARNESS)/bench.py --jobs=$(JOBS) $(BENCH_ARGS)

@@ -204,6 +204,18 @@ static u8 test_buf_byte(struct test_buf *buf, size_t off)
 		[offset_in_page(off)];
 }
 
+/* Bytes of @buf in [off, off + len) that are not test_pattern(@seed). */
+static size_t test_buf_differs(struct test_buf *buf, u8 seed, size_t off,
+			       size_t len)
+{
+	size_t end = off + len, bad = 0;
+
+	for (; off < end; off++)
+		if (test_buf_byte(buf, off) != test_pattern(seed, off))
+			bad++;
+	return bad;
+}
+
 /*
  * Map [start, start + size) of @buf as one transfer in the state of @map,
  * in its reserved space if it has one, one link per page piece (or one link for
@@ -1380,25 +1392,139 @@ static void dma_iova_test_untrusted(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "%zu bytes differ", bad);
 }
 
+#define STRESS_THREADS		4
+#define STRESS_ROUNDS		200
+/* Each edu DMA takes about 100 ms: a round trip every 50th round. */
+#define STRESS_DMA_EVERY	50
+/* IOVA ranges a thread holds at once: two transfers of up to 9 pieces. */
+#define STRESS_RANGES		(2 * (TEST_PAGES + 1))
+
+/**
+ * struct stress_shared - what the threads of the concurrency case share
+ * @lock: protects @live and @overlaps
+ * @edu: serialises the round trips through the edu device's one buffer
+ * @live: DMA ranges, [start, end), of each thread's live transfers;
+ *	an empty range where it holds none
+ * @overlaps: ranges that overlapped another thread's live range
+ * @cpus: the CPUs the threads ran on
+ */
+struct stress_shared {
+	spinlock_t lock;
+	struct mutex edu;
+	dma_addr_t live[STRESS_THREADS][STRESS_RANGES][2];
+	int overlaps;
+	struct cpumask cpus;
+};
+
 /**
  * struct stress_ctx - one thread of the concurrency case
+ * @shared: what all threads share
+ * @id: its index in @shared->live
  * @dev: device to map for
- * @buf: its buffer
+ * @src: buffer the device reads from
+ * @dst: buffer the device writes into
  * @errors: failures it saw
  * @first_err: what the first failure returned
+ * @dmas: round trips through the device whose bytes arrived intact
  * @last_addr: DMA address of its last transfer in contiguous mode
  * @last_size: size of its last transfer
  * @done: signalled when it ends
  */
 struct stress_ctx {
+	struct stress_shared *shared;
+	int id;
 	struct device *dev;
-	struct test_buf *buf;
+	struct test_buf *src;
+	struct test_buf *dst;
 	int errors;
 	int first_err;
+	int dmas;
 	dma_addr_t last_addr;
 	size_t last_size;
 	struct completion done;
 };
+
+static void stress_error(struct stress_ctx *ctx, int err)
+{
+	if (!ctx->errors++)
+		ctx->first_err = err;
+}
+
+/*
+ * Publish the DMA ranges of the thread's live transfer in slots
+ * [@first, @first + TEST_PAGES + 1) and count those that overlap a
+ * range another thread holds: the whole IOVA range in contiguous mode,
+ * each piece (a bounce slot, or the memory itself) in per-piece mode.
+ */
+static void stress_claim(struct stress_ctx *ctx, struct test_map *map,
+			 unsigned int first)
+{
+	struct stress_shared *sh = ctx->shared;
+	dma_addr_t (*mine)[2] = &sh->live[ctx->id][first];
+	unsigned int i, n = 0, t, j;
+
+	spin_lock(&sh->lock);
+	if (dma_use_iova(&map->state)) {
+		mine[n][0] = map->state.addr;
+		mine[n++][1] = map->state.addr + map->state.size;
+	} else {
+		for (i = 0; i < map->nr; i++, n++) {
+			mine[n][0] = map->addr[i];
+			mine[n][1] = map->addr[i] + map->len[i];
+		}
+	}
+	for (i = 0; i < n; i++)
+		for (t = 0; t < STRESS_THREADS; t++)
+			for (j = 0; t != ctx->id && j < STRESS_RANGES; j++)
+				if (mine[i][0] < sh->live[t][j][1] &&
+				    sh->live[t][j][0] < mine[i][1])
+					sh->overlaps++;
+	spin_unlock(&sh->lock);
+}
+
+/* The transfer is about to be torn down: its ranges are free again. */
+static void stress_release(struct stress_ctx *ctx, unsigned int first)
+{
+	struct stress_shared *sh = ctx->shared;
+
+	spin_lock(&sh->lock);
+	memset(&sh->live[ctx->id][first], 0,
+	       (TEST_PAGES + 1) * sizeof(sh->live[0][0]));
+	spin_unlock(&sh->lock);
+}
+
+/*
+ * The device copies the first chunk of the transfer from @src into
+ * @dst, through the edu buffer, while the other threads map and unmap.
+ */
+static void stress_round_trip(struct stress_ctx *ctx, struct test_map *in,
+			      size_t start, size_t size)
+{
+	size_t len = min_t(size_t, size, EDU_XFER);
+	struct test_map out;
+	int ret;
+
+	test_buf_fill(ctx->dst, 0);
+	ret = test_map(ctx->dev, &out, ctx->dst, start, size, DMA_FROM_DEVICE);
+	if (ret) {
+		stress_error(ctx, ret);
+		return;
+	}
+	stress_claim(ctx, &out, TEST_PAGES + 1);
+	mutex_lock(&ctx->shared->edu);
+	ret = edu_dma_map(in, 0, len, false);
+	if (ret > 0)
+		ret = edu_dma_map(&out, 0, len, true);
+	mutex_unlock(&ctx->shared->edu);
+	stress_release(ctx, TEST_PAGES + 1);
+	dma_iova_destroy(ctx->dev, &out.state, out.mapped, DMA_FROM_DEVICE, 0);
+	if (ret < 0)
+		stress_error(ctx, ret);
+	else if (test_buf_differs(ctx->dst, 0x40 + ctx->id, start, len))
+		stress_error(ctx, -EILSEQ);
+	else
+		ctx->dmas++;
+}
 
 static int dma_iova_stress_thread(void *data)
 {
@@ -1406,21 +1532,25 @@ static int dma_iova_stress_thread(void *data)
 	struct test_map map;
 	int i;
 
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < STRESS_ROUNDS; i++) {
 		size_t start = get_random_u32_below(PAGE_SIZE);
 		size_t size = 1 + get_random_u32_below(TEST_PAGES * PAGE_SIZE -
 						       start - 1);
+		int ret;
 
-		int ret = test_map(ctx->dev, &map, ctx->buf, start, size,
-				   DMA_BIDIRECTIONAL);
-
+		cpumask_set_cpu(raw_smp_processor_id(), &ctx->shared->cpus);
+		ret = test_map(ctx->dev, &map, ctx->src, start, size,
+			       DMA_BIDIRECTIONAL);
 		if (ret) {
-			if (!ctx->errors++)
-				ctx->first_err = ret;
+			stress_error(ctx, ret);
 			continue;
 		}
+		stress_claim(ctx, &map, 0);
 		ctx->last_addr = map.state.addr;
 		ctx->last_size = size;
+		if (i % STRESS_DMA_EVERY == ctx->id)
+			stress_round_trip(ctx, &map, start, size);
+		stress_release(ctx, 0);
 		if (map.nr > 1 && (i & 1)) {
 			/* unlink the tail ranges first, then destroy */
 			size_t tail = map.mapped - map.len[0];
@@ -1431,49 +1561,149 @@ static int dma_iova_stress_thread(void *data)
 		}
 		dma_iova_destroy(ctx->dev, &map.state, map.mapped,
 				 DMA_BIDIRECTIONAL, 0);
-		if (!test_state_clear(&map.state) && !ctx->errors++)
-			ctx->first_err = -EBADE;
+		if (!test_state_clear(&map.state))
+			stress_error(ctx, -EBADE);
 		cond_resched();
 	}
 	complete(&ctx->done);
 	return 0;
 }
 
-/* Several threads map and unmap on one device at once. */
+/*
+ * Threads on different CPUs map and unmap on one device at once, and
+ * now and then the device moves a transfer's bytes: no two live
+ * transfers may share IOVA space (or a bounce slot), every byte must
+ * arrive, and nothing may stay mapped.
+ */
 static void dma_iova_test_concurrency(struct kunit *test)
 {
-	struct stress_ctx ctx[4];
+	struct stress_shared *sh = kunit_kzalloc(test, sizeof(*sh), GFP_KERNEL);
+	struct stress_ctx *ctx = kunit_kcalloc(test, STRESS_THREADS,
+					       sizeof(*ctx), GFP_KERNEL);
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(ctx); i++) {
+	KUNIT_ASSERT_NOT_NULL(test, sh);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs 2 CPUs or more");
+	spin_lock_init(&sh->lock);
+	mutex_init(&sh->edu);
+	for (i = 0; i < STRESS_THREADS; i++) {
+		ctx[i].shared = sh;
+		ctx[i].id = i;
 		ctx[i].dev = test_dev(test);
-		ctx[i].buf = test_buf_alloc(test);
-		ctx[i].errors = 0;
-		ctx[i].first_err = 0;
-		ctx[i].last_addr = 0;
+		ctx[i].src = test_buf_alloc(test);
+		ctx[i].dst = test_buf_alloc(test);
+		test_buf_fill(ctx[i].src, 0x40 + i);
 		init_completion(&ctx[i].done);
 	}
-	for (i = 0; i < ARRAY_SIZE(ctx); i++) {
+	for (i = 0; i < STRESS_THREADS; i++) {
+		unsigned int cpu = cpumask_nth(i % num_online_cpus(),
+					       cpu_online_mask);
 		struct task_struct *t;
 
-		t = kthread_run(dma_iova_stress_thread, &ctx[i],
-				"dma_iova_stress/%d", i);
+		t = kthread_create_on_cpu(dma_iova_stress_thread, &ctx[i], cpu,
+					  "dma_iova_stress/%u");
 		if (IS_ERR(t)) {
 			/* no thread will signal this one */
 			KUNIT_FAIL(test, "thread %d: %pe", i, t);
 			complete(&ctx[i].done);
+			continue;
 		}
+		wake_up_process(t);
 	}
-	/* Wait for all before anything can end the case: ctx is on stack. */
-	for (i = 0; i < ARRAY_SIZE(ctx); i++) {
+	/* Wait for all before anything can end the case. */
+	for (i = 0; i < STRESS_THREADS; i++) {
 		wait_for_completion(&ctx[i].done);
 		KUNIT_EXPECT_EQ_MSG(test, ctx[i].errors, 0,
 				    "thread %d, first error %d", i,
 				    ctx[i].first_err);
+		KUNIT_EXPECT_EQ_MSG(test, ctx[i].dmas,
+				    STRESS_ROUNDS / STRESS_DMA_EVERY,
+				    "thread %d: round trips intact", i);
 	}
+	KUNIT_EXPECT_GE(test, cpumask_weight(&sh->cpus), 2);
+	KUNIT_EXPECT_EQ_MSG(test, sh->overlaps, 0,
+			    "live transfers shared DMA addresses");
 	/* All done: the last range of each thread must be unmapped. */
-	for (i = 0; i < ARRAY_SIZE(ctx); i++)
+	for (i = 0; i < STRESS_THREADS; i++)
 		test_expect_unmapped(test, ctx[i].last_addr, ctx[i].last_size);
+	mutex_destroy(&sh->edu);
+}
+
+static DEFINE_SPINLOCK(dma_iova_test_lock);
+
+/*
+ * Every entry point may be called in atomic context: call each with a
+ * spinlock held and interrupts off.  With CONFIG_DEBUG_ATOMIC_SLEEP a
+ * call that may sleep reports "BUG: sleeping function called from
+ * invalid context", which fails the run; the device then checks that
+ * what was mapped so is usable.
+ */
+static void dma_iova_test_atomic(struct kunit *test)
+{
+	struct test_buf *src = test_buf_alloc(test);
+	struct test_buf *dst = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct dma_iova_space space = {};
+	struct dma_iova_state state = {};
+	struct test_map in, out;
+	int ret_reserve, ret_in, ret_out, ret_alloc;
+	unsigned long flags, boundary;
+
+	test_buf_fill(src, 0x5a);
+	test_buf_fill(dst, 0);
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	out.space = &space;
+
+	spin_lock_irqsave(&dma_iova_test_lock, flags);
+	boundary = dma_iova_merge_boundary(dev);
+	ret_reserve = dma_iova_reserve(dev, &space, TEST_PAGES * PAGE_SIZE);
+	/* link, link_page, sync and, on failure, destroy */
+	ret_in = test_map_again(dev, &in, src, 100, 2 * PAGE_SIZE,
+				DMA_TO_DEVICE, false);
+	ret_out = test_map_again(dev, &out, dst, 100, 2 * PAGE_SIZE,
+				 DMA_FROM_DEVICE, false);
+	ret_alloc = dma_iova_alloc(dev, &state, test_buf_phys(src, 0),
+				   PAGE_SIZE);
+	if (!ret_alloc)
+		dma_iova_free(dev, &state);
+	spin_unlock_irqrestore(&dma_iova_test_lock, flags);
+
+	KUNIT_EXPECT_EQ(test, boundary, dma_iova_merge_boundary(dev));
+	/* per-piece mode keeps no space */
+	if (boundary)
+		KUNIT_EXPECT_EQ(test, ret_reserve, 0);
+	else
+		KUNIT_EXPECT_EQ(test, ret_reserve, -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, ret_alloc, 0);
+	KUNIT_EXPECT_TRUE(test, test_state_clear(&state));
+	KUNIT_ASSERT_EQ(test, ret_in, 0);
+	if (ret_out) {
+		dma_iova_destroy(dev, &in.state, in.mapped, DMA_TO_DEVICE, 0);
+		dma_iova_unreserve(dev, &space);
+		KUNIT_FAIL(test, "mapping the destination: %d", ret_out);
+		return;
+	}
+	if (boundary)
+		KUNIT_EXPECT_TRUE(test, test_flags(&out.state) &
+					DMA_IOVA_IN_RESV);
+
+	KUNIT_EXPECT_GT(test, edu_dma_map(&in, 0, EDU_XFER, false), 0);
+	KUNIT_EXPECT_GT(test, edu_dma_map(&out, 0, EDU_XFER, true), 0);
+
+	spin_lock_irqsave(&dma_iova_test_lock, flags);
+	/* the tail first, then the rest */
+	dma_iova_unlink(dev, &out.state, out.len[0], out.mapped - out.len[0],
+			DMA_FROM_DEVICE, 0);
+	dma_iova_destroy(dev, &out.state, out.len[0], DMA_FROM_DEVICE, 0);
+	dma_iova_destroy(dev, &in.state, in.mapped, DMA_TO_DEVICE, 0);
+	dma_iova_unreserve(dev, &space);
+	spin_unlock_irqrestore(&dma_iova_test_lock, flags);
+
+	KUNIT_EXPECT_EQ(test, test_buf_differs(dst, 0x5a, 100, EDU_XFER), 0);
+	KUNIT_EXPECT_FALSE(test, dma_iova_reserved(&space));
 }
 
 /* A device that cannot DMA (no DMA mask, as RDMA's virtual devices). */
@@ -1764,18 +1994,6 @@ static void dma_iova_test_reserve_errors(struct kunit *test)
 	/* the state of the lost transfer is freed without touching the IOVA */
 	dma_iova_free(dev, &state);
 	KUNIT_EXPECT_TRUE(test, test_state_clear(&state));
-}
-
-/* Bytes of @buf in [off, off + len) that are not test_pattern(@seed). */
-static size_t test_buf_differs(struct test_buf *buf, u8 seed, size_t off,
-			       size_t len)
-{
-	size_t end = off + len, bad = 0;
-
-	for (; off < end; off++)
-		if (test_buf_byte(buf, off) != test_pattern(seed, off))
-			bad++;
-	return bad;
 }
 
 /*
@@ -2188,6 +2406,7 @@ static struct kunit_case dma_iova_test_cases[] = {
 	KUNIT_CASE(dma_iova_test_small_mask),
 	KUNIT_CASE_PARAM(dma_iova_test_untrusted, untrusted_gen_params),
 	KUNIT_CASE_SLOW(dma_iova_test_concurrency),
+	KUNIT_CASE(dma_iova_test_atomic),
 	KUNIT_CASE(dma_iova_test_no_dma_mask),
 	KUNIT_CASE(dma_iova_test_p2p_bus_addr),
 	KUNIT_CASE(dma_iova_test_p2p_mixed),

@@ -35,6 +35,8 @@ import statistics
 import subprocess
 import sys
 
+import matrix
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 BUILD = os.path.join(ROOT, 'build')
@@ -44,18 +46,6 @@ MODES = ['sg', 'page', 'iova', 'iova-unlink', 'floor']
 
 def log(msg):
     print(msg, flush=True)
-
-
-def setups():
-    """The DMA setups of the "setups" file: name -> (qemu opts, cmdline)."""
-    found = {}
-    with open(os.path.join(HERE, 'setups')) as f:
-        for line in f:
-            line = line.split('#', 1)[0]
-            fields = [x.strip() for x in line.split('|')]
-            if len(fields) >= 3:
-                found[fields[0]] = (fields[1].split(), fields[2])
-    return found
 
 
 def build_kernel(tree, kbuild, jobs):
@@ -88,19 +78,18 @@ def boot(kernel, initramfs, setup, cmdline, logfile, icount, disk=None):
     """Boot @kernel in @setup with @cmdline added; return its log lines.
     With @icount the guest clock counts instructions, and idle time
     passes as on the host unless @disk is None (nothing to wait for)."""
-    qemu_opts, setup_cmdline = setups()[setup]
+    s = matrix.setup(setup)
+    if s.kernel.name != 'x86_64':
+        sys.exit(f'bench: {setup}: the benchmarks run on x86_64 setups only')
+    cmd = matrix.qemu(setup) + [
+        '-nodefaults', '-nographic', '-no-reboot', '-serial', 'stdio',
+        '-device', 'edu,dma_mask=0xffffffffffffffff',
+        '-kernel', kernel, '-initrd', initramfs,
+        '-append', f'console=ttyS0 panic=-1 {s.cmdline} {cmdline}']
     if disk:
-        qemu_opts = qemu_opts + [
-            '-device', 'nvme,id=nvme0,serial=dmaiova,mdts=10',
-            '-drive', f'file={disk},if=none,id=disk0,format=raw,cache=unsafe',
-            '-device', 'nvme-ns,bus=nvme0,drive=disk0,nsid=1']
-    cmd = ['qemu-system-x86_64', '-machine', 'q35,kernel-irqchip=split',
-           '-accel', 'tcg', '-cpu', 'max', '-smp', '1', '-m', '2048',
-           '-nodefaults', '-nographic', '-no-reboot', '-serial', 'stdio',
-           *qemu_opts,
-           '-device', 'edu,dma_mask=0xffffffffffffffff',
-           '-kernel', kernel, '-initrd', initramfs,
-           '-append', f'console=ttyS0 panic=-1 {setup_cmdline} {cmdline}']
+        cmd += ['-device', 'nvme,id=nvme0,serial=dmaiova,mdts=10',
+                '-drive', f'file={disk},if=none,id=disk0,format=raw,cache=unsafe',
+                '-device', 'nvme-ns,bus=nvme0,drive=disk0,nsid=1']
     if icount:
         cmd += ['-icount', 'shift=0,sleep=' + ('on' if disk else 'off')]
     with open(logfile, 'w') as out:

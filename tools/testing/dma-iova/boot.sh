@@ -4,8 +4,9 @@
 # Boot the test kernel under QEMU (TCG) in one DMA setup with the test
 # initramfs over an emulated NVMe disk, and judge the run from the log.
 #
-# Usage: boot.sh KERNEL INITRAMFS SETUP MODE LOGDIR
-#   SETUP  a name from the "setups" file of this directory
+# Usage: boot.sh INITRAMFS SETUP MODE LOGDIR
+#   SETUP  a name from the "setups" file of this directory; the kernel
+#          is the setup's kernel of matrix.py, as built
 #   MODE   verify: fio verify jobs with PRPs, with SGLs and across a
 #          controller reset, on a plain and a metadata namespace
 #          run:    a short workload whose fio summary is shown
@@ -24,22 +25,21 @@
 set -uo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
-kernel=$1 initramfs=$2 setup=$3 mode=$4 logdir=$5
+initramfs=$1 setup=$2 mode=$3 logdir=$4
 timeout=${DMA_IOVA_BOOT_TIMEOUT:-900}
 
-line=$(sed -e 's/#.*//' "$here/setups" | awk -F'|' -v OFS='|' -v s="$setup" \
-	'{ gsub(/^ +| +$/, "", $1) } $1 == s')
-if [ -z "$line" ]; then
-	echo "boot.sh: unknown setup '$setup'" >&2
-	exit 2
-fi
-qemu_opts=$(echo "$line" | cut -d'|' -f2)
-cmdline=$(echo "$line" | cut -d'|' -f3)
+# The setup's machine, kernel and command line, from matrix.py.
+mapfile -t machine < <("$here/matrix.py" qemu "$setup")
+[ ${#machine[@]} -gt 0 ] || exit 2
+kernel=$("$here/matrix.py" field "$setup" kernel)
+image=$("$here/matrix.py" kernel "$kernel" image)
+console=$("$here/matrix.py" kernel "$kernel" console)
+cmdline=$("$here/matrix.py" field "$setup" cmdline)
 [ "$mode" = rdma-mr ] && cmdline="$cmdline ib_core.force_mr=1"
 # The seed of fio's offsets and sizes: fixed, so that a failing case can
 # be run again as it ran (DMA_IOVA_SEED=N picks another).
 cmdline="$cmdline dma_iova_seed=${DMA_IOVA_SEED:-1}"
-expect=$(echo "$line" | cut -d'|' -f4)
+expect=$("$here/matrix.py" field "$setup" expect)
 
 mkdir -p "$logdir"
 log=$logdir/$setup.log
@@ -50,19 +50,16 @@ rm -f "$disk" "$mdisk" "$qlog"
 truncate -s 256M "$disk" "$mdisk"
 
 start=$(date +%s)
-# shellcheck disable=SC2086 # qemu_opts and cmdline are word lists
-timeout --foreground "$timeout" qemu-system-x86_64 \
-	-machine q35,kernel-irqchip=split -accel tcg -cpu max -smp 2 -m 2048 \
+timeout --foreground "$timeout" "${machine[@]}" \
 	-nodefaults -nographic -no-reboot -serial stdio \
-	$qemu_opts \
 	-device nvme,id=nvme0,serial=dmaiova,mdts=10 \
 	-drive file="$disk",if=none,id=disk0,format=raw,cache=unsafe \
 	-device nvme-ns,bus=nvme0,drive=disk0,nsid=1 \
 	-drive file="$mdisk",if=none,id=disk1,format=raw,cache=unsafe \
 	-device nvme-ns,bus=nvme0,drive=disk1,nsid=2,ms=8,pi=1 \
 	-d guest_errors -D "$qlog" \
-	-kernel "$kernel" -initrd "$initramfs" \
-	-append "console=ttyS0 panic=-1 oops=panic kunit.enable=0 dma_iova.stats=1 dmatest=$mode $cmdline" \
+	-kernel "$image" -initrd "$initramfs" \
+	-append "console=$console panic=-1 oops=panic kunit.enable=0 dma_iova.stats=1 dmatest=$mode $cmdline" \
 	< /dev/null > "$log" 2>&1
 qrc=$?
 secs=$(( $(date +%s) - start ))

@@ -8,26 +8,30 @@
 # (TAP, one test point per case) and each KUnit run's results to
 # build/logs/kunit-SETUP.json (kunit.py's JSON).
 #
-# Usage: check.sh TREE KBUILD INITRAMFS
+# Each setup runs on a kernel of matrix.py: the x86_64 test kernel,
+# which "make build" has built, or another one (the option off, arm64,
+# arm64 with 64 KiB pages), which is built here when a setup first
+# needs it.
+#
+# Usage: check.sh TREE
 # SETUPS="name ..." in the environment limits the run to those setups,
 # RDMA_SETUPS="name ..." the NVMe over RDMA case ("" skips it), and
 # INJECT=1 adds the inject setup (on a kernel built with harness.config).
 set -uo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
-tree=$(readlink -f "$1") kbuild=$(readlink -f "$2") initramfs=$(readlink -f "$3")
-kernel=$kbuild/arch/x86/boot/bzImage
-logs=$(dirname "$kbuild")/logs
+tree=$(readlink -f "$1")
+matrix=$here/matrix.py
+initramfs=$(dirname "$tree")/initramfs.cpio
+logs=$(dirname "$tree")/logs
 kunitconfig=kernel/configs/dma-iova-test.config
 mkdir -p "$logs"
 passed=0 failed=0
 tap=$logs/check.tap
 echo 'TAP version 13' > "$tap"
-setups=${SETUPS:-$(sed -e 's/#.*//' "$here/setups" | awk -F'|' 'NF > 1 { print $1 }')}
-# One line of names separated by single spaces, which the setups table
-# (a padded name per line) is not.
+# One line of names separated by single spaces.
 # shellcheck disable=SC2086 # splitting the list is the point
-setups=$(echo $setups)
+setups=$(echo ${SETUPS:-$("$matrix" names)})
 # The inject setup runs only when asked for (make check INJECT=1), and
 # then on a kernel with fault injection: a build directory left from
 # another configuration must not decide it.
@@ -36,8 +40,9 @@ case " $setups " in
 	if [ -z "${INJECT:-}" ]; then
 		echo "inject: not run (make check INJECT=1 runs it)"
 		setups=$(echo "$setups" | tr ' ' '\n' | grep -vx inject | paste -sd' ')
-	elif ! grep -q '^CONFIG_FAULT_INJECTION_DEBUG_FS=y' "$kbuild/.config"; then
-		echo "inject: INJECT=1 but $kbuild/.config lacks CONFIG_FAULT_INJECTION_DEBUG_FS" >&2
+	elif ! grep -q '^CONFIG_FAULT_INJECTION_DEBUG_FS=y' \
+		"$("$matrix" kernel x86_64 config)"; then
+		echo "inject: INJECT=1 but the x86_64 kernel lacks CONFIG_FAULT_INJECTION_DEBUG_FS" >&2
 		exit 1
 	fi
 	;;
@@ -56,14 +61,45 @@ count() {
 	fi
 }
 
-# KUnit: every suite the test config enables, in every DMA setup, on the
-# kernel "make build" made.  The suites' names start with dma_iova.
+# kernel_of SETUP: set $kernel to the name of the setup's kernel and
+# $kbuild to its build directory, building it if this run has not yet
+# ("make build" built x86_64); fail, and so do the setup's cases, if it
+# does not build.
+built=" x86_64 " broken=" "
+kernel_of() {
+	local k
+
+	kernel= kbuild=
+	k=$("$matrix" field "$1" kernel) || return 1
+	case $broken in *" $k "*) return 1 ;; esac
+	case $built in
+	*" $k "*) ;;
+	*)
+		echo "  BUILD   the $k kernel, for $1"
+		if ! "$matrix" build "$k"; then
+			broken="$broken$k "
+			return 1
+		fi
+		built="$built$k "
+		;;
+	esac
+	kernel=$k
+	kbuild=$("$matrix" kernel "$k" kbuild)
+}
+
+# KUnit: every suite the test config enables, in every DMA setup.  The
+# suites' names start with dma_iova.
 if grep -q '^CONFIG_.*KUNIT_TEST=y' "$tree/$kunitconfig"; then
 	for s in $setups; do
 		log=$logs/kunit-$s.log raw=$logs/kunit-$s.raw.log
+		if ! kernel_of "$s"; then
+			printf 'FAIL  kunit/%-14s its kernel did not build\n' "$s"
+			count 1 "kunit/$s"
+			continue
+		fi
 		(cd "$tree" && DMA_IOVA_SETUP=$s ./tools/testing/kunit/kunit.py exec \
 			--build_dir="$kbuild" \
-			--qemu_config="$here/qemu_configs/x86_64_dma.py" \
+			--qemu_config="$here/qemu_configs/dma.py" \
 			--timeout=900 --raw_output=all 'dma_iova*') > "$raw" 2>&1
 		(cd "$tree" && ./tools/testing/kunit/kunit.py parse \
 			--json="$logs/kunit-$s.json" "$raw") > "$log" 2>&1
@@ -122,19 +158,28 @@ else
 	echo "KUnit: $kunitconfig enables no suite of the project yet"
 fi
 
-# Boot matrix: verified O_DIRECT NVMe I/O in each DMA setup.
+# Boot matrix: verified O_DIRECT NVMe I/O in each DMA setup.  The
+# initramfs holds x86_64 programs (busybox, fio and their libraries from
+# the host): other kernels' setups run KUnit only, and say so.
 for s in $setups; do
-	"$here/boot.sh" "$kernel" "$initramfs" "$s" verify "$logs"
-	count $? "$s"
+	if ! kernel_of "$s"; then
+		printf 'FAIL  %-14s its kernel did not build\n' "$s"
+		count 1 "$s"
+	elif [[ $kernel == arm64* ]]; then
+		printf 'skip  %-14s no boot case: the initramfs holds x86_64 programs only\n' "$s"
+	else
+		"$here/boot.sh" "$initramfs" "$s" verify "$logs"
+		count $? "$s"
+	fi
 done
 
 # NVMe over RDMA in loopback, if the kernel has rdma.config's options:
 # in the setups of RDMA_SETUPS (default: none and intel-strict), with
 # and without MRs for the target's buffers.
-if grep -q '^CONFIG_NVME_TARGET_RDMA=y' "$kbuild/.config"; then
+if grep -q '^CONFIG_NVME_TARGET_RDMA=y' "$("$matrix" kernel x86_64 config)"; then
 	for s in ${RDMA_SETUPS-none intel-strict}; do
 		for m in rdma rdma-mr; do
-			"$here/boot.sh" "$kernel" "$initramfs" "$s" $m "$logs/$m"
+			"$here/boot.sh" "$initramfs" "$s" $m "$logs/$m"
 			count $? "$m/$s"
 		done
 	done

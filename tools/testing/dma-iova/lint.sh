@@ -8,12 +8,11 @@
 #  - W=1 and sparse (C=2): no warning in the C files the series touches,
 #    but those of lint-known-warnings, which the base has already;
 #  - every patch builds: the series is built commit by commit,
-#    incrementally, with the configuration of "make build" without
-#    rdma.config (kernel/configs/dma-iova-test.config alone, which keeps
-#    the build of each patch in ccache across runs); the tip also with
-#    CONFIG_DMA_IOVA=n and with CONFIG_IOMMU_SUPPORT=n; and each patch
-#    that touches the RDMA core or its tests builds drivers/infiniband/,
-#    drivers/nvme/ and lib/tests/ with the full configuration and mlx5.
+#    incrementally, with the configuration of "make build" (the SMP test
+#    kernel); the tip also with CONFIG_DMA_IOVA=n, with
+#    CONFIG_IOMMU_SUPPORT=n and for arm64 (4 KiB and 64 KiB pages); and
+#    each patch that touches the RDMA core or its tests builds
+#    drivers/infiniband/, drivers/nvme/ and lib/tests/ with mlx5 too.
 # One line per gate, then "N passed, N failed".
 #
 # Usage: lint.sh TREE KBUILD
@@ -115,15 +114,15 @@ for f in $added $edited; do
 done
 
 # Every patch builds: check the series out commit by commit in the tree
-# and build each incrementally in the build directory of "make build",
-# then come back to the tip.
-build_at() {		# build_at COMMIT CONFIG WHAT TARGETS...
-	local c=$1 config=$2 what=$3 out
-	shift 3
+# and build each incrementally, then come back to the tip.
+build_at() {		# build_at COMMIT CONFIG KBUILD WHAT TARGETS...
+	local c=$1 config=$2 dir=$3 what=$4 out
+	shift 4
 	git checkout -q --detach "$c"
-	cp "$config" "$kbuild/.config"
-	out=$(make -s O="$kbuild" CC="$cc" olddefconfig 2>&1 &&
-	      make -s O="$kbuild" CC="$cc" -j"$(nproc)" "$@" 2>&1 |
+	mkdir -p "$dir"
+	cp "$config" "$dir/.config"
+	out=$(make -s O="$dir" CC="$cc" olddefconfig 2>&1 &&
+	      make -s O="$dir" CC="$cc" -j"$(nproc)" "$@" 2>&1 |
 	      grep -E 'warning:|error:|Error [0-9]')
 	[ -z "$out" ]
 	report $? "$what $(git log -1 --format='%h %s' "$c")" "$out"
@@ -133,29 +132,29 @@ if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
 	report 1 "build per patch" "build/linux has uncommitted edits"
 else
 	tip=$(git symbolic-ref -q --short HEAD || git rev-parse HEAD)
+	# The configuration of the x86_64 test kernel, in its build
+	# directory: its objects, in ccache from "make build", serve the
+	# first and the last patch, and each build of a patch serves the
+	# next run.
 	cp "$kbuild/.config" "$logs/tip.config"
-	# The test configuration without rdma.config, as kunit.py makes it.
-	rm -rf "$logs/config"
-	(./tools/testing/kunit/kunit.py config --build_dir="$logs/config" \
-		--kunitconfig=kernel/configs/dma-iova-test.config \
-		--qemu_config="$here/qemu_configs/x86_64_dma.py" \
-		--make_options CC="$cc") > "$logs/config.log" 2>&1
-	report $? "configuration without rdma.config" "$(tail -5 "$logs/config.log")"
-	cp "$logs/config/.config" "$logs/base.config"
-
 	for c in $(git rev-list --reverse "$base..HEAD"); do
-		build_at "$c" "$logs/base.config" build bzImage
+		build_at "$c" "$logs/tip.config" "$kbuild" build bzImage
 	done
+	git checkout -q "$tip"
 
 	# The tip also builds without CONFIG_DMA_IOVA (every range is then
-	# mapped per piece) and without the IOMMU DMA layer at all.
-	git checkout -q "$tip"
-	for off in DMA_IOVA IOMMU_SUPPORT; do
-		cp "$logs/base.config" "$logs/off.config"
-		./scripts/config --file "$logs/off.config" -d "$off"
-		build_at HEAD "$logs/off.config" "build with CONFIG_$off=n:" \
-			bzImage
+	# mapped per piece: the noiova setup's kernel, which make check
+	# boots, so the two share their objects) and without the IOMMU DMA
+	# layer at all, on arm64 (the SMMUv3 setups' kernel), and on arm64
+	# with 64 KiB pages.
+	for k in x86_64-noiova arm64 arm64-64k; do
+		out=$("$here/matrix.py" build "$k" 2>&1)
+		report $? "build the $k kernel of matrix.py at the tip" "$out"
 	done
+	cp "$logs/tip.config" "$logs/off.config"
+	./scripts/config --file "$logs/off.config" -d IOMMU_SUPPORT
+	build_at HEAD "$logs/off.config" "$root/build/kernel-noiommu" \
+		"build with CONFIG_IOMMU_SUPPORT=n:" bzImage
 
 	# The RDMA core and its tests, at each patch that touches them, with
 	# mlx5, whose ODP code the series edits and which no test
@@ -166,12 +165,11 @@ else
 	for c in $(git rev-list --reverse "$base..HEAD" -- drivers/infiniband \
 		   include/rdma lib/tests/dma_iova_edu.c \
 		   lib/tests/dma_iova_rdma_kunit.c); do
-		build_at "$c" "$logs/rdma.config" \
+		build_at "$c" "$logs/rdma.config" "$root/build/kernel-mlx5" \
 			"build RDMA (mlx5 too), NVMe and tests of" \
 			drivers/infiniband/ drivers/nvme/ lib/tests/
 	done
 	git checkout -q "$tip"
-	cp "$logs/tip.config" "$kbuild/.config"
 fi
 
 echo "$passed passed, $failed failed"

@@ -8,6 +8,10 @@
 #   without TREE: the test initramfs, /init is "init" of this directory;
 #   with TREE:    the benchmark initramfs, /init is "bench-init", plus
 #                 the DMA map benchmark tool built from TREE.
+# ARCH=arm64 in the environment builds the test initramfs for arm64
+# guests: Debian's arm64 busybox-static and fio, with the arm64 builds of
+# the libraries the host's fio links (apt-get download, kept in
+# build/arm64-debs), and no iproute2 (the RDMA cases run on x86_64 only).
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
@@ -17,6 +21,59 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{bin,dev,etc/fio,proc,sys,tmp,lib64}
+if [ "${ARCH:-x86_64}" = arm64 ]; then
+	[ -z "$tree" ] || { echo "mkinitramfs.sh: no arm64 benchmark initramfs" >&2; exit 2; }
+	debs=$(dirname "$out")/arm64-debs
+	mkdir -p "$debs"
+	if [ ! -e "$debs/complete" ]; then
+		# The host's packages of fio's libraries, by the same names.
+		pkgs=$(ldd "$(command -v fio)" |
+		       awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' |
+		       while read -r lib; do
+			real=$(readlink -f "$lib")
+			for c in "$lib" "$real" "${real#/usr}" "/usr$lib"; do
+				if p=$(dpkg -S "$c" 2> /dev/null); then
+					echo "${p%%:*}"
+					break
+				fi
+			done
+		       done | sort -u)
+		# shellcheck disable=SC2086 # a list of package names
+		(cd "$debs" && apt-get download -q fio:arm64 busybox-static:arm64 \
+			$(printf '%s:arm64 ' $pkgs)) > "$debs/download.log" 2>&1 ||
+			{ cat "$debs/download.log" >&2; exit 1; }
+		touch "$debs/complete"
+	fi
+	arm=$root/tmp/arm64
+	for d in "$debs"/*.deb; do
+		dpkg-deb -x "$d" "$arm"
+	done
+	cp "$arm/bin/busybox" "$root/bin/busybox"
+	cp "$arm/usr/bin/fio" "$root/bin/fio"
+	# fio's libraries, found by their DT_NEEDED entries, where the arm64
+	# loader looks.
+	mkdir -p "$root/lib/aarch64-linux-gnu"
+	cp -L "$arm/lib/ld-linux-aarch64.so.1" "$root/lib/"
+	todo=("$root/bin/fio")
+	while [ ${#todo[@]} -gt 0 ]; do
+		for lib in $(aarch64-linux-gnu-readelf -d "${todo[0]}" |
+			     sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+			[ -e "$root/lib/aarch64-linux-gnu/$lib" ] && continue
+			path=$(find "$arm" -name "$lib" -print -quit)
+			[ -n "$path" ] || { echo "mkinitramfs.sh: no arm64 $lib" >&2; exit 1; }
+			cp -L "$path" "$root/lib/aarch64-linux-gnu/$lib"
+			todo+=("$root/lib/aarch64-linux-gnu/$lib")
+		done
+		todo=("${todo[@]:1}")
+	done
+	rm -rf "$arm"
+	cp "$here"/*.fio "$root/etc/fio/"
+	cp "$here/init" "$root/init"
+	chmod 755 "$root/init"
+	(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) > "$out.tmp"
+	mv "$out.tmp" "$out"
+	exit 0
+fi
 cp /bin/busybox "$root/bin/busybox"
 cp "$here"/*.fio "$root/etc/fio/"
 if [ -z "$tree" ]; then
