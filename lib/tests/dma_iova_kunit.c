@@ -1098,13 +1098,16 @@ static void dma_iova_test_phys_kinds(struct kunit *test)
 /*
  * A small kmalloc() buffer linked for a non-coherent device to write may
  * share its cache lines with other objects: it must go through a bounce
- * buffer, behind an IOMMU as without one, as dma_map_single() does.  QEMU
- * does not model caches, so the case checks the path, then the bytes.
+ * buffer, behind an IOMMU as without one, as dma_map_single() does.  The
+ * buffer is half a cache line (a whole one, such as 64 bytes with 64-byte
+ * lines, shares none and needs no bounce).  QEMU does not model caches,
+ * so the case checks the path, then the bytes.
  */
 static void dma_iova_test_kmalloc_noncoherent(struct kunit *test)
 {
 	struct device *dev = test_dev(test);
 	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	size_t size = dma_get_cache_alignment() / 2;
 	struct test_buf *src;
 	struct test_map in, out = {};
 	phys_addr_t mapped;
@@ -1115,33 +1118,35 @@ static void dma_iova_test_kmalloc_noncoherent(struct kunit *test)
 		kunit_skip(test, "needs a non-coherent device (arm64 non-coherent setup)");
 	if (!IS_ENABLED(CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC))
 		kunit_skip(test, "needs CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC");
-	obj = kunit_kzalloc(test, 64, GFP_KERNEL);
+	KUNIT_ASSERT_GE(test, size, 8);
+	obj = kunit_kzalloc(test, size, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	src = test_buf_alloc(test);
 	test_buf_fill(src, 0x77);
-	KUNIT_ASSERT_EQ(test, test_map(dev, &in, src, 0, 64, DMA_TO_DEVICE), 0);
-	KUNIT_EXPECT_GT(test, edu_dma_map(&in, 0, 64, false), 0);
+	KUNIT_ASSERT_EQ(test, test_map(dev, &in, src, 0, size, DMA_TO_DEVICE),
+			0);
+	KUNIT_EXPECT_GT(test, edu_dma_map(&in, 0, size, false), 0);
 	dma_iova_destroy(dev, &in.state, in.mapped, DMA_TO_DEVICE, 0);
 
 	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &out.state, virt_to_phys(obj),
-					     64), 0);
+					     size), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &out.state, virt_to_phys(obj),
-					    0, 64, DMA_FROM_DEVICE, 0,
+					    0, size, DMA_FROM_DEVICE, 0,
 					    &out.addr[0]), 0);
-	out.len[0] = 64;
+	out.len[0] = size;
 	out.nr = 1;
-	out.mapped = 64;
-	KUNIT_ASSERT_EQ(test, dma_iova_sync(dev, &out.state, 0, 64), 0);
+	out.mapped = size;
+	KUNIT_ASSERT_EQ(test, dma_iova_sync(dev, &out.state, 0, size), 0);
 	if (dma_use_iova(&out.state))
 		mapped = iommu_iova_to_phys(domain, out.addr[0]);
 	else
 		mapped = dma_to_phys(dev, out.addr[0]);
 	KUNIT_EXPECT_NOT_NULL_MSG(test, swiotlb_find_pool(dev, mapped),
-				  "64 bytes of kmalloc() mapped in place at %pa",
-				  &mapped);
-	KUNIT_EXPECT_GT(test, edu_dma_map(&out, 0, 64, true), 0);
-	dma_iova_destroy(dev, &out.state, 64, DMA_FROM_DEVICE, 0);
-	for (i = 0; i < 64; i++)
+				  "%zu bytes of kmalloc() mapped in place at %pa",
+				  size, &mapped);
+	KUNIT_EXPECT_GT(test, edu_dma_map(&out, 0, size, true), 0);
+	dma_iova_destroy(dev, &out.state, size, DMA_FROM_DEVICE, 0);
+	for (i = 0; i < size; i++)
 		if (obj[i] != test_pattern(0x77, i))
 			bad++;
 	KUNIT_EXPECT_EQ(test, bad, 0);

@@ -3,8 +3,9 @@
 #
 # Install what building and testing the series needs, from Debian's
 # packages, if it is missing: the base kernel source at the version in
-# ./base-version, the toolchain, QEMU, busybox-static, fio, iproute2 and
-# the lint tools.  Quiet when everything is there.
+# ./base-version, the toolchain, QEMU, busybox-static, fio, iproute2, the
+# lint tools, and for the arm64 setups a cross compiler, QEMU's arm64
+# machine and the device tree tools.  Quiet when everything is there.
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
@@ -18,6 +19,8 @@ needs=(
 	make:make perl:perl python3:python3 python3-ply:/usr/lib/python3/dist-packages/ply
 	python3-git:/usr/lib/python3/dist-packages/git
 	qemu-system-x86:qemu-system-x86_64
+	qemu-system-arm:qemu-system-aarch64 gcc-aarch64-linux-gnu:aarch64-linux-gnu-gcc
+	device-tree-compiler:fdtput
 	quilt:quilt sparse:sparse xz-utils:xz
 	python3-sphinx:/usr/bin/sphinx-build
 	python3-sphinx-rtd-theme:/usr/lib/python3/dist-packages/sphinx_rtd_theme
@@ -39,13 +42,20 @@ fi
 have=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
 [ "$have" = "$version" ] || missing+=("linux-source-6.12=$version")
 
-[ ${#missing[@]} -eq 0 ] && exit 0
+# The arm64 setups' initramfs is made of Debian's arm64 packages
+# (apt-get download): apt must know the architecture.
+foreign=
+dpkg --print-foreign-architectures | grep -qx arm64 || foreign=arm64
+
+[ ${#missing[@]} -eq 0 ] && [ -z "$foreign" ] && exit 0
 
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
-echo "  DEPS    installing: ${missing[*]}"
+[ -n "$foreign" ] && $sudo dpkg --add-architecture arm64
+echo "  DEPS    installing: ${missing[*]}${foreign:+ (and the arm64 package lists)}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
+[ ${#missing[@]} -eq 0 ] && exit 0
 if ! $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /tmp/dma-iova-apt.log 2>&1; then
 	cat /tmp/dma-iova-apt.log >&2
 	if ! apt-cache madison linux-source-6.12 | grep -qF " $version "; then
