@@ -152,6 +152,10 @@ static struct test_buf *test_buf_alloc(struct kunit *test)
 		buf->spacers[i] = alloc_page(GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, buf->pages[i]);
 		KUNIT_ASSERT_NOT_NULL(test, buf->spacers[i]);
+		/* The allocator may hand out neighbours: keep that one aside. */
+		if (i && page_to_pfn(buf->pages[i]) ==
+			 page_to_pfn(buf->pages[i - 1]) + 1)
+			swap(buf->pages[i], buf->spacers[i]);
 	}
 	for (i = 1; i < TEST_PAGES; i++)
 		KUNIT_ASSERT_NE_MSG(test, page_to_pfn(buf->pages[i]),
@@ -820,8 +824,11 @@ static void test_unmap_pages(void *data)
 				       DMA_TO_DEVICE);
 }
 
+/* A DMA mask whose IOVA space holds 256 pages: 1 MiB with 4 KiB pages. */
+#define TEST_FRAG_MASK		DMA_BIT_MASK(PAGE_SHIFT + 8)
+
 /*
- * Fill the IOVA space below a 1 MiB DMA mask with single pages, then free
+ * Fill the IOVA space below TEST_FRAG_MASK with single pages, then free
  * every other one: what is left free is holes of one page.
  */
 static struct test_frag *test_fragment_iova_space(struct kunit *test,
@@ -834,7 +841,7 @@ static struct test_frag *test_fragment_iova_space(struct kunit *test,
 	frag = kunit_kzalloc(test, sizeof(*frag), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, frag);
 	frag->dev = dev;
-	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(20)),
+	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, TEST_FRAG_MASK),
 			0);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_unmap_pages,
 							frag), 0);
@@ -847,7 +854,7 @@ static struct test_frag *test_fragment_iova_space(struct kunit *test,
 		frag->addr[frag->nr++] = addr;
 	}
 	KUNIT_ASSERT_LT_MSG(test, frag->nr, ARRAY_SIZE(frag->addr),
-			    "the IOVA space below 1 MiB did not fill up");
+			    "the IOVA space below the mask did not fill up");
 	for (i = 0; i < frag->nr; i += 2) {
 		dma_unmap_page(dev, frag->addr[i], PAGE_SIZE, DMA_TO_DEVICE);
 		frag->addr[i] = 0;
@@ -919,7 +926,7 @@ static void dma_iova_test_fragmented_space(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, dma_use_iova(&out.state));
 	for (i = 0; i < in.nr; i++)
 		KUNIT_EXPECT_LE(test, in.addr[i] + in.len[i] - 1,
-				DMA_BIT_MASK(20));
+				TEST_FRAG_MASK);
 	for (i = 0; i < size; i += EDU_XFER) {
 		size_t len = min_t(size_t, EDU_XFER, size - i);
 
@@ -968,7 +975,8 @@ static const struct layout_case layout_cases[] = {
 				{ 2, 0, 1024 } }, 3, false },
 	{ "unaligned end of the first", { { 0, 0, 1536 }, { 2, 0, 1536 } },
 	  2, false },
-	{ "page boundaries", { { 0, 3072, 1024 }, { 3, 0, 2048 } }, 2, true },
+	{ "page boundaries", { { 0, PAGE_SIZE - 1024, 1024 }, { 3, 0, 2048 } },
+	  2, true },
 };
 
 KUNIT_ARRAY_PARAM_DESC(layout, layout_cases, name);
@@ -1414,8 +1422,8 @@ static void dma_iova_test_untrusted(struct kunit *test)
  * @cpus: the CPUs the threads ran on
  */
 struct stress_shared {
-	spinlock_t lock;
-	struct mutex edu;
+	spinlock_t lock;		/* protects @live and @overlaps */
+	struct mutex edu;		/* one round trip at a time */
 	dma_addr_t live[STRESS_THREADS][STRESS_RANGES][2];
 	int overlaps;
 	struct cpumask cpus;

@@ -13,6 +13,8 @@
 #    CONFIG_IOMMU_SUPPORT=n and for arm64 (4 KiB and 64 KiB pages); and
 #    each patch that touches the RDMA core or its tests builds
 #    drivers/infiniband/, drivers/nvme/ and lib/tests/ with mlx5 too.
+#    CI sets LINT_KERNELS="" (no other kernel, no mlx5) and
+#    LINT_PATCH_TARGET=vmlinux.a (each patch compiled, the tip linked).
 # One line per gate, then "N passed, N failed".
 #
 # Usage: lint.sh TREE KBUILD
@@ -136,9 +138,14 @@ else
 	# directory: its objects, in ccache from "make build", serve the
 	# first and the last patch, and each build of a patch serves the
 	# next run.
+	# LINT_PATCH_TARGET=vmlinux.a (what CI does) compiles every object
+	# of each patch without linking it; the tip is linked in any case.
 	cp "$kbuild/.config" "$logs/tip.config"
+	target=${LINT_PATCH_TARGET:-bzImage}
 	for c in $(git rev-list --reverse "$base..HEAD"); do
-		build_at "$c" "$logs/tip.config" "$kbuild" build bzImage
+		[ "$c" = "$(git rev-parse "$tip")" ] && target=bzImage
+		build_at "$c" "$logs/tip.config" "$kbuild" "build ($target)" \
+			"$target"
 	done
 	git checkout -q "$tip"
 
@@ -147,8 +154,11 @@ else
 	# boots, so the two share their objects) and without the IOMMU DMA
 	# layer at all, on arm64 (the SMMUv3 setups' kernel), and on arm64
 	# with 64 KiB pages.
-	# LINT_KERNELS="" (what CI does) skips these four builds.
-	for k in ${LINT_KERNELS-x86_64-noiova arm64 arm64-64k noiommu}; do
+	# LINT_KERNELS="" (what CI does) skips these builds, and those with
+	# mlx5 below.
+	kernels=${LINT_KERNELS-x86_64-noiova arm64 arm64-64k noiommu mlx5}
+	for k in $kernels; do
+		[ "$k" = mlx5 ] && continue
 		if [ "$k" = noiommu ]; then
 			cp "$logs/tip.config" "$logs/off.config"
 			./scripts/config --file "$logs/off.config" -d IOMMU_SUPPORT
@@ -166,9 +176,10 @@ else
 	cp "$logs/tip.config" "$logs/rdma.config"
 	./scripts/config --file "$logs/rdma.config" -e NET_VENDOR_MELLANOX \
 		-e MLX5_CORE -e MLX5_INFINIBAND
-	for c in $(git rev-list --reverse "$base..HEAD" -- drivers/infiniband \
-		   include/rdma lib/tests/dma_iova_edu.c \
-		   lib/tests/dma_iova_rdma_kunit.c); do
+	case " $kernels " in *" mlx5 "*) ;; *) commits= ;; esac
+	for c in ${commits-$(git rev-list --reverse "$base..HEAD" -- \
+		   drivers/infiniband include/rdma lib/tests/dma_iova_edu.c \
+		   lib/tests/dma_iova_rdma_kunit.c)}; do
 		build_at "$c" "$logs/rdma.config" "$root/build/kernel-mlx5" \
 			"build RDMA (mlx5 too), NVMe and tests of" \
 			drivers/infiniband/ drivers/nvme/ lib/tests/

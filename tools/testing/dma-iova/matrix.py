@@ -59,7 +59,8 @@ class Kernel:
 
     def kunitconfigs(self):
         """The configuration fragments it is built from, in order."""
-        paths = [TEST_CONFIG, f'arch/{self.arch}/configs/dma-iova-test.config',
+        srcarch = 'x86' if self.arch == 'x86_64' else self.arch
+        paths = [TEST_CONFIG, f'arch/{srcarch}/configs/dma-iova-test.config',
                  RDMA_CONFIG]
         if self.name == 'x86_64' and os.environ.get('INJECT'):
             paths.append(INJECT_CONFIG)
