@@ -14,7 +14,8 @@
 #    each patch that touches the RDMA core or its tests builds
 #    drivers/infiniband/, drivers/nvme/ and lib/tests/ with mlx5 too.
 #    CI sets LINT_KERNELS="" (no other kernel, no mlx5) and
-#    LINT_PATCH_TARGET=vmlinux.a (each patch compiled, the tip linked).
+#    LINT_PATCH_TARGET=vmlinux_o (each patch compiled into vmlinux.o,
+#    only the tip linked into a bzImage).
 # One line per gate, then "N passed, N failed".
 #
 # Usage: lint.sh TREE KBUILD
@@ -138,8 +139,9 @@ else
 	# directory: its objects, in ccache from "make build", serve the
 	# first and the last patch, and each build of a patch serves the
 	# next run.
-	# LINT_PATCH_TARGET=vmlinux.a (what CI does) compiles every object
-	# of each patch without linking it; the tip is linked in any case.
+	# LINT_PATCH_TARGET=vmlinux_o (what CI does) compiles every object
+	# of each patch into vmlinux.o without the final link (kallsyms,
+	# bzImage); the tip is linked in any case.
 	cp "$kbuild/.config" "$logs/tip.config"
 	target=${LINT_PATCH_TARGET:-bzImage}
 	for c in $(git rev-list --reverse "$base..HEAD"); do
