@@ -2027,8 +2027,9 @@ static void dma_iova_test_dma_after_unmap(struct kunit *test)
 	struct test_map map;
 	dma_addr_t base;
 
-	if (!domain || domain->type != IOMMU_DOMAIN_DMA)
-		kunit_skip(test, "needs an IOMMU with a strict DMA domain");
+	if (!domain || domain->type != IOMMU_DOMAIN_DMA ||
+	    !IS_ENABLED(CONFIG_DMA_IOVA))
+		kunit_skip(test, "needs a strict IOMMU DMA domain and CONFIG_DMA_IOVA");
 
 	/* The device's buffer gets the bytes of @src. */
 	test_buf_fill(src, 0xc3);
