@@ -70,7 +70,7 @@ problems=()
 [ $qrc -eq 124 ] && problems+=("timed out after ${timeout}s")
 grep -q '^DMA-IOVA-DONE' "$log" || problems+=("did not finish")
 wants="nvme=present fio=0 unbind=0 counters=balanced"
-[ "$mode" = verify ] && wants="$wants reset=0 reset_inflight=yes"
+[ "$mode" = verify ] && wants="$wants reset=0"
 label=$setup
 if [ "$mode" = rdma ] || [ "$mode" = rdma-mr ]; then
 	# Soft-RoCE maps nothing for DMA (ib_uses_virt_dma()): of what the
