@@ -67,14 +67,9 @@ if [ "${ARCH:-x86_64}" = arm64 ]; then
 		todo=("${todo[@]:1}")
 	done
 	rm -rf "$arm"
-	cp "$here"/*.fio "$root/etc/fio/"
-	cp "$here/init" "$root/init"
-	chmod 755 "$root/init"
-	(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) > "$out.tmp"
-	mv "$out.tmp" "$out"
-	exit 0
+else
+	cp /bin/busybox "$root/bin/busybox"
 fi
-cp /bin/busybox "$root/bin/busybox"
 cp "$here"/*.fio "$root/etc/fio/"
 if [ -z "$tree" ]; then
 	cp "$here/init" "$root/init"
@@ -93,6 +88,8 @@ chmod 755 "$root/init"
 # fio, and iproute2's ip and rdma for the NVMe over RDMA case, each with
 # every library it links, at the path the loader looks for it.  In /bin
 # they take the place of busybox's applets of the same name.
+# (The arm64 initramfs has its fio already.)
+[ "${ARCH:-x86_64}" = arm64 ] ||
 for prog in fio ip rdma; do
 	path=$(PATH=$PATH:/usr/sbin:/sbin command -v "$prog")
 	cp "$path" "$root/bin/$prog"
