@@ -9,6 +9,11 @@
  * device they skip.  The peer-to-peer cases also need published PCI
  * P2PDMA memory, such as the controller memory buffer of QEMU's NVMe
  * device with cmb_size_mb set.
+ *
+ * The contract cases, which check the errors the API returns and what it
+ * leaves mapped rather than what a device moves, run a second time in
+ * the dma_iova_contract suite, on a KUnit device that the DMA layer maps
+ * directly: any kunit.py run executes them, with the edu device or not.
  */
 #include <kunit/device.h>
 #include <kunit/static_stub.h>
@@ -2454,7 +2459,43 @@ static struct kunit_suite dma_iova_test_suite = {
 	.test_cases = dma_iova_test_cases,
 };
 
-kunit_test_suite(dma_iova_test_suite);
+/* A device of the KUnit bus: no IOMMU, no PCI, mapped by dma-direct. */
+static int dma_iova_contract_init(struct kunit *test)
+{
+	struct device *dev = kunit_device_register(test, "dma_iova_contract");
+
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	test->priv = dev;
+	return dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
+}
+
+static struct kunit_case dma_iova_contract_cases[] = {
+	KUNIT_CASE_PARAM(dma_iova_test_alloc, alloc_gen_params),
+	KUNIT_CASE(dma_iova_test_alloc_busy),
+	KUNIT_CASE_PARAM(dma_iova_test_link_errors, link_gen_params),
+	KUNIT_CASE(dma_iova_test_stale_state),
+	KUNIT_CASE(dma_iova_test_partial_link_destroy),
+	KUNIT_CASE(dma_iova_test_unlink_offset),
+	KUNIT_CASE(dma_iova_test_free_with_links),
+	KUNIT_CASE(dma_iova_test_unlink_unlinked),
+	KUNIT_CASE(dma_iova_test_destroy_with_hole),
+	KUNIT_CASE(dma_iova_test_unlink_over_hole),
+	KUNIT_CASE(dma_iova_test_no_dma_mask),
+	KUNIT_CASE(dma_iova_test_reserve_errors),
+	KUNIT_CASE(dma_iova_test_state_size),
+	KUNIT_CASE(dma_iova_test_log_lookup),
+	KUNIT_CASE(dma_iova_test_inject_log),
+	{}
+};
+
+static struct kunit_suite dma_iova_contract_suite = {
+	.name = "dma_iova_contract",
+	.init = dma_iova_contract_init,
+	.test_cases = dma_iova_contract_cases,
+};
+
+kunit_test_suites(&dma_iova_test_suite, &dma_iova_contract_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the DMA IOVA API");
 MODULE_LICENSE("GPL");
