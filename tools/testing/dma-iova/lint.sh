@@ -9,10 +9,11 @@
 #    but those of lint-known-warnings, which the base has already;
 #  - every patch builds: the series is built commit by commit,
 #    incrementally, with the configuration of "make build" (the SMP test
-#    kernel); the tip also with CONFIG_DMA_IOVA=n, with
-#    CONFIG_IOMMU_SUPPORT=n and for arm64 (4 KiB and 64 KiB pages); and
-#    each patch that touches the RDMA core or its tests builds
-#    drivers/infiniband/, drivers/nvme/ and lib/tests/ with mlx5 too.
+#    kernel) and with that of the arm64 test kernel (vmlinux.o); the tip
+#    also with CONFIG_DMA_IOVA=n, with CONFIG_IOMMU_SUPPORT=n and for
+#    arm64 with 64 KiB pages; and each patch that touches the RDMA core
+#    or its tests builds drivers/infiniband/, drivers/nvme/ and
+#    lib/tests/ with mlx5 too.
 #    CI sets LINT_KERNELS="" (no other kernel, no mlx5) and
 #    LINT_PATCH_TARGET=vmlinux_o (each patch compiled into vmlinux.o,
 #    only the tip linked into a bzImage).
@@ -118,14 +119,22 @@ done
 
 # Every patch builds: check the series out commit by commit in the tree
 # and build each incrementally, then come back to the tip.
+# The make variables of the build: $cc for x86_64, or those set_arch
+# sets.
+kmake=(CC="$cc")
+set_arch() {		# set_arch ARCH CROSS_COMPILE
+	kmake=(ARCH="$1" CROSS_COMPILE="$2")
+	command -v ccache > /dev/null && kmake+=(CC="ccache ${2}gcc")
+}
+
 build_at() {		# build_at COMMIT CONFIG KBUILD WHAT TARGETS...
 	local c=$1 config=$2 dir=$3 what=$4 out
 	shift 4
 	git checkout -q --detach "$c"
 	mkdir -p "$dir"
 	cp "$config" "$dir/.config"
-	out=$(make -s O="$dir" CC="$cc" olddefconfig 2>&1 &&
-	      make -s O="$dir" CC="$cc" -j"$(nproc)" "$@" 2>&1 |
+	out=$(make -s O="$dir" "${kmake[@]}" olddefconfig 2>&1 &&
+	      make -s O="$dir" "${kmake[@]}" -j"$(nproc)" "$@" 2>&1 |
 	      grep -E 'warning:|error:|Error [0-9]')
 	[ -z "$out" ]
 	report $? "$what $(git log -1 --format='%h %s' "$c")" "$out"
@@ -161,6 +170,21 @@ else
 	kernels=${LINT_KERNELS-x86_64-noiova arm64 arm64-64k noiommu mlx5}
 	for k in $kernels; do
 		[ "$k" = mlx5 ] && continue
+		if [ "$k" = arm64 ]; then
+			# Every patch for arm64 too, with the arm64 test
+			# kernel's configuration, in its build directory.
+			out=$("$here/matrix.py" build arm64 2>&1)
+			report $? "build the arm64 kernel of matrix.py" "$out"
+			akbuild=$("$here/matrix.py" kernel arm64 kbuild)
+			cp "$akbuild/.config" "$logs/arm64.config"
+			set_arch arm64 aarch64-linux-gnu-
+			for c in $(git rev-list --reverse "$base..HEAD"); do
+				build_at "$c" "$logs/arm64.config" "$akbuild" \
+					"build arm64 (vmlinux_o)" vmlinux_o
+			done
+			kmake=(CC="$cc")
+			git checkout -q "$tip"
+		fi
 		if [ "$k" = noiommu ]; then
 			cp "$logs/tip.config" "$logs/off.config"
 			./scripts/config --file "$logs/off.config" -d IOMMU_SUPPORT
