@@ -15,6 +15,8 @@ version=$(grep -v '^#' "$here/base-version" | head -1)
 needs=(
 	bc:bc bison:bison busybox-static:/bin/busybox ccache:ccache
 	cpio:cpio flex:flex fio:fio gcc:gcc git:git iproute2:rdma kmod:depmod
+	libc6-dev:/usr/lib/x86_64-linux-gnu/libc.a
+	libc6-dev-arm64-cross:/usr/aarch64-linux-gnu/lib/libc.a
 	libelf-dev:/usr/include/gelf.h libssl-dev:/usr/include/openssl/ssl.h
 	make:make perl:perl python3:python3 python3-ply:/usr/lib/python3/dist-packages/ply
 	python3-git:/usr/lib/python3/dist-packages/git

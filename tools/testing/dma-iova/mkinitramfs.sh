@@ -5,7 +5,8 @@
 # every library they link, the fio jobs and an /init.
 #
 # Usage: mkinitramfs.sh OUTPUT.cpio [TREE]
-#   without TREE: the test initramfs, /init is "init" of this directory;
+#   without TREE: the test initramfs, /init is "init" of this directory,
+#                 plus vecio (vecio.c), built static;
 #   with TREE:    the benchmark initramfs, /init is "bench-init", plus
 #                 the DMA map benchmark tool built from TREE.
 # ARCH=arm64 in the environment builds the test initramfs for arm64
@@ -73,6 +74,9 @@ fi
 cp "$here"/*.fio "$root/etc/fio/"
 if [ -z "$tree" ]; then
 	cp "$here/init" "$root/init"
+	cc=gcc
+	[ "${ARCH:-x86_64}" = arm64 ] && cc=aarch64-linux-gnu-gcc
+	$cc -static -O2 -Wall -o "$root/bin/vecio" "$here/vecio.c"
 else
 	cp "$here/bench-init" "$root/init"
 	# The tool includes <linux/map_benchmark.h>, which is not UAPI:
