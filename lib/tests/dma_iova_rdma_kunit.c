@@ -494,6 +494,47 @@ static void rw_need_4k_pages(struct kunit *test, bool mr)
 		kunit_skip(test, "MR layouts are written in 4 KiB units");
 }
 
+/**
+ * struct rw_align - a device's min_align_mask, to restore after a case
+ * @dev: the device
+ * @mask: its mask before the case
+ */
+struct rw_align {
+	struct device *dev;
+	unsigned int mask;
+};
+
+static void rw_align_restore(void *data)
+{
+	struct rw_align *a = data;
+
+	dma_set_min_align_mask(a->dev, a->mask);
+}
+
+/*
+ * An MR holds whole pages, so pieces that meet at page boundaries must
+ * still meet at page boundaries in DMA space.  A swiotlb slot keeps a
+ * piece's offset in its page only for a device that asks for it with a
+ * min_align_mask, as nvme-pci does for its PRPs: a device that bounces
+ * and registers MRs needs one.  6.12's dma_map_sg() gave no more, and
+ * without it these cases fail under swiotlb=force whenever a slot lands
+ * at another offset.
+ */
+static void rw_keep_page_offsets(struct kunit *test, struct device *dev)
+{
+	struct rw_align *a;
+
+	if (!is_swiotlb_force_bounce(dev))
+		return;
+	a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	a->dev = dev;
+	a->mask = dma_get_min_align_mask(dev);
+	dma_set_min_align_mask(dev, PAGE_SIZE - 1);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, rw_align_restore,
+							a), 0);
+}
+
 /*
  * RDMA WRITE from one block and RDMA READ into another, with the edu
  * device as the wire: it reads each chunk through the WRITE context's
@@ -516,6 +557,8 @@ static void dma_iova_rdma_test_rw(struct kunit *test)
 	int ret;
 
 	rw_need_4k_pages(test, c->iwarp);
+	if (c->iwarp)
+		rw_keep_page_offsets(test, dev);
 	ret = rw_ctx_init(t, &wctx, c, src, src_sg, DMA_TO_DEVICE);
 	KUNIT_ASSERT_GT(test, ret, 0);
 	rw_ctx_ranges(test, t, &wctx, &w);
