@@ -24,6 +24,7 @@
 #include <linux/kernel.h>
 #include <linux/memremap.h>
 #include <linux/mempool.h>
+#include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/percpu.h>
@@ -865,6 +866,18 @@ static int dma_iova_alloc_kind(struct device *dev, phys_addr_t phys,
 	return dma_iova_kind(dev, phys, kind, bus_off);
 }
 
+/*
+ * A transfer of host memory larger than all of it can never be linked at
+ * once, such as an on-demand paging registration of a huge, sparse
+ * address range: an IOVA range for all of it would mostly go unused and
+ * crowd out the device's other mappings.
+ */
+static bool dma_iova_sparse(const struct dma_iova_state *state, size_t size)
+{
+	return !(state->linked & DMA_IOVA_KIND) &&
+	       (u64)size > (u64)totalram_pages() << PAGE_SHIFT;
+}
+
 /**
  * dma_iova_alloc_in() - reserve DMA address space for a transfer
  * @dev: device that will do the DMA
@@ -887,9 +900,11 @@ static int dma_iova_alloc_kind(struct device *dev, phys_addr_t phys,
  * Otherwise nothing is reserved and each dma_iova_link() maps its range
  * as a streaming mapping (per-piece mode).  That is also what happens
  * behind an IOMMU when @inner hits the IOMMU granule, so that ranges could
- * not meet in one IOVA range, and when the allocator has no range of
- * @size: every layout that dma_map_sg() maps is mapped, and the caller
- * does the same whatever the mode.  @phys gives the offset of the first
+ * not meet in one IOVA range, when the allocator has no range of @size,
+ * and for host memory when @size is larger than all of it, so that the
+ * transfer can never be linked at once (an on-demand paging registration
+ * of a huge address range, say): every layout that dma_map_sg() maps is
+ * mapped, and the caller does the same whatever the mode.  @phys gives the offset of the first
  * byte inside an IOMMU granule and the kind of memory of the whole
  * transfer; the memory need not be linked yet.
  *
@@ -942,12 +957,16 @@ int dma_iova_alloc_in(struct device *dev, struct dma_iova_state *state,
 
 	/*
 	 * P2P memory at its bus address needs no IOVA space; a layout whose
-	 * ranges cannot meet in one IOVA range, or a range the allocator
-	 * does not have, is mapped per piece.
+	 * ranges cannot meet in one IOVA range, a sparse transfer, or a
+	 * range the allocator does not have, is mapped per piece.
 	 */
 	if (!dma_iova_bus_addr(state) && dma_iova_can_be_contiguous(dev) &&
 	    (!inner || !(inner & dma_iova_granule_mask(dev)))) {
-		ret = dma_iova_alloc_contiguous(dev, state, space, phys, size);
+		if (dma_iova_sparse(state, size))
+			ret = -ENOMEM;
+		else
+			ret = dma_iova_alloc_contiguous(dev, state, space,
+							phys, size);
 		if (ret == -ENOMEM) {
 			dma_iova_count(dev, DMA_IOVA_STAT_FALLBACKS, 1);
 			ret = 0;

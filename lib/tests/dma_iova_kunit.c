@@ -2079,6 +2079,52 @@ static void dma_iova_test_dma_after_unmap(struct kunit *test)
 			    "a DMA after unmap reached memory");
 }
 
+/*
+ * A transfer of host memory larger than all of it can never be linked at
+ * once: it is sparse, as an ODP registration of a huge address range is.
+ * Behind an IOMMU it is mapped per piece, without an IOVA range for all
+ * of it that would go unused (and crowd out the device's other
+ * mappings); the fallback is counted, pieces link at both ends, the
+ * IOMMU maps them where the links said, and teardown unmaps them.
+ */
+static void dma_iova_test_larger_than_memory(struct kunit *test)
+{
+	size_t size = ((size_t)totalram_pages() + 1) << PAGE_SHIFT;
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	struct dma_iova_state state = {};
+	size_t offset[2] = { 0, size - PAGE_SIZE };
+	dma_addr_t addr[2];
+	u64 fallbacks;
+	int i;
+
+	if (!dma_iova_merge_boundary(dev))
+		kunit_skip(test, "needs an IOMMU DMA domain (contiguous mode)");
+	dma_iova_stats_start();
+	fallbacks = dma_iova_stat_read(dev, "fallbacks");
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
+					     size), 0);
+	KUNIT_EXPECT_FALSE(test, dma_use_iova(&state));
+	KUNIT_EXPECT_EQ(test, dma_iova_stat_read(dev, "fallbacks") - fallbacks,
+			1);
+	for (i = 0; i < 2; i++) {
+		KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state,
+						    test_buf_phys(buf,
+								  i * PAGE_SIZE),
+						    offset[i], PAGE_SIZE,
+						    DMA_TO_DEVICE, 0, &addr[i]),
+				0);
+		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, addr[i]),
+				test_buf_phys(buf, i * PAGE_SIZE));
+	}
+	KUNIT_EXPECT_EQ(test, dma_iova_sync(dev, &state, 0, size), 0);
+	dma_iova_destroy(dev, &state, size, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_TRUE(test, test_state_clear(&state));
+	for (i = 0; i < 2; i++)
+		test_expect_unmapped(test, addr[i], PAGE_SIZE);
+}
+
 #if IS_ENABLED(CONFIG_DMA_IOVA) && IS_ENABLED(CONFIG_IOMMU_DMA)
 static int test_iova_alloc_fails(struct device *dev, phys_addr_t phys,
 				 size_t size, dma_addr_t *addr)
@@ -2436,6 +2482,7 @@ static struct kunit_case dma_iova_test_cases[] = {
 	KUNIT_CASE(dma_iova_test_log_lookup),
 	KUNIT_CASE(dma_iova_test_dma_after_unmap),
 	KUNIT_CASE(dma_iova_test_inject_alloc),
+	KUNIT_CASE(dma_iova_test_larger_than_memory),
 	KUNIT_CASE_PARAM(dma_iova_test_inject_map, inject_map_gen_params),
 	KUNIT_CASE(dma_iova_test_inject_log),
 	{}

@@ -16,6 +16,7 @@
  * device stands for rxe and siw, which use virtual DMA.
  */
 
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/bvec.h>
 #include <linux/dma-direct.h>
@@ -247,6 +248,7 @@ struct rw_piece {
  *	bi_bvec_done of the first bio_vec)
  * @max_sge: SGEs per RDMA READ or WRITE WR
  * @iwarp: the port speaks iWARP: RDMA READs go through MRs
+ * @boundary: DMA segment boundary mask the device is given, 0 for its own
  * @pieces: the scatterlist entries or bio_vecs
  */
 struct rw_case {
@@ -255,6 +257,7 @@ struct rw_case {
 	unsigned int skip;
 	u32 max_sge;
 	bool iwarp;
+	unsigned long boundary;
 	struct rw_piece pieces[RW_PIECES];
 };
 
@@ -289,6 +292,14 @@ static const struct rw_case rw_cases[] = {
 		.skip = 300,
 		.iwarp = true,
 		.max_sge = 16,
+		.pieces = { { 0, 256, 3840 }, { 2, 0, 2 * 4096 },
+			    { 6, 0, 2048 } },
+	}, {
+		.name = "bio_vec, SGEs cut at an 8 KiB segment boundary",
+		.bvec = true,
+		.skip = 300,
+		.max_sge = 16,
+		.boundary = SZ_8K - 1,
 		.pieces = { { 0, 256, 3840 }, { 2, 0, 2 * 4096 },
 			    { 6, 0, 2048 } },
 	},
@@ -441,7 +452,14 @@ static void rw_expect_shape(struct kunit *test, struct rw_test *t,
 		pages = DIV_ROUND_UP(offset_in_page(r->addr[0]) + len,
 				     PAGE_SIZE);
 		sges = 1;
-	} else if (!dev || (!rw_translated(dev) &&
+		/* and one more from each segment boundary crossed */
+		if (c->boundary) {
+			unsigned int shift = ilog2(c->boundary + 1);
+
+			sges += ((r->addr[0] + len - 1) >> shift) -
+				(r->addr[0] >> shift);
+		}
+	} else if (!dev || (!c->boundary && !rw_translated(dev) &&
 			    !is_swiotlb_force_bounce(dev))) {
 		sges = pieces;
 	} else {
@@ -468,6 +486,61 @@ static struct device *rw_edu(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64)),
 			0);
 	return dev;
+}
+
+/**
+ * struct rw_boundary - a device's DMA segment boundary, to restore
+ * @dev: the device
+ * @mask: its boundary mask before the case
+ */
+struct rw_boundary {
+	struct device *dev;
+	unsigned long mask;
+};
+
+static void rw_boundary_restore(void *data)
+{
+	struct rw_boundary *b = data;
+
+	dma_set_seg_boundary(b->dev, b->mask);
+}
+
+/* Give @dev the segment boundary @mask for the rest of the case. */
+static void rw_set_boundary(struct kunit *test, struct device *dev,
+			    unsigned long mask)
+{
+	struct rw_boundary *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	b->dev = dev;
+	b->mask = dma_get_seg_boundary(dev);
+	dma_set_seg_boundary(dev, mask);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							rw_boundary_restore,
+							b), 0);
+}
+
+/* No SGE of @ctx may cross the segment boundary @mask, as dma_map_sg(). */
+static void rw_expect_in_boundary(struct kunit *test, struct rw_test *t,
+				  struct rdma_rw_ctx *ctx, unsigned long mask)
+{
+	struct ib_cqe cqe = {};
+	struct ib_send_wr *wr;
+	int i;
+
+	for (wr = rdma_rw_ctx_wrs(ctx, &t->qp, RW_PORT, &cqe, NULL); wr;
+	     wr = wr->next) {
+		for (i = 0; i < wr->num_sge; i++) {
+			const struct ib_sge *sge = &wr->sg_list[i];
+
+			if (sge->lkey != RW_LOCAL_LKEY)
+				continue;
+			KUNIT_EXPECT_EQ_MSG(test, sge->addr | mask,
+					    (sge->addr + sge->length - 1) | mask,
+					    "SGE %llx+%u crosses a boundary of %lu bytes",
+					    sge->addr, sge->length, mask + 1);
+		}
+	}
 }
 
 static void rw_expect_unmapped(struct kunit *test, struct device *dev,
@@ -559,6 +632,8 @@ static void dma_iova_rdma_test_rw(struct kunit *test)
 	rw_need_4k_pages(test, c->iwarp);
 	if (c->iwarp)
 		rw_keep_page_offsets(test, dev);
+	if (c->boundary)
+		rw_set_boundary(test, dev, c->boundary);
 	ret = rw_ctx_init(t, &wctx, c, src, src_sg, DMA_TO_DEVICE);
 	KUNIT_ASSERT_GT(test, ret, 0);
 	rw_ctx_ranges(test, t, &wctx, &w);
@@ -572,6 +647,10 @@ static void dma_iova_rdma_test_rw(struct kunit *test)
 	}
 	rw_ctx_ranges(test, t, &rctx, &r);
 	rw_expect_shape(test, t, &rctx, c, &r, ret, DMA_FROM_DEVICE);
+	if (c->boundary) {
+		rw_expect_in_boundary(test, t, &wctx, c->boundary);
+		rw_expect_in_boundary(test, t, &rctx, c->boundary);
+	}
 
 	for (off = 0; off < len; off += EDU_XFER) {
 		size_t n = min_t(size_t, EDU_XFER, len - off);
@@ -655,7 +734,8 @@ static void dma_iova_rdma_test_virt_dma(struct kunit *test)
  * an MR pool that runs dry after the first registration.  And a middle
  * entry that starts inside a page, which one IOVA range cannot hold, is
  * no failure: behind an IOMMU the buffer is mapped entry by entry, as
- * dma_map_sg() mapped it.
+ * dma_map_sg() mapped it.  An empty bio_vec iterator is -EINVAL, without
+ * a warning.
  */
 static void dma_iova_rdma_test_fail(struct kunit *test)
 {
@@ -665,6 +745,8 @@ static void dma_iova_rdma_test_fail(struct kunit *test)
 	struct page *block = rw_block_alloc(test, 0x42);
 	struct scatterlist sgl[RW_PIECES];
 	struct rw_case bad = rw_cases[0];
+	struct bio_vec empty = { .bv_page = block, .bv_len = PAGE_SIZE };
+	struct bvec_iter empty_iter = { };
 	struct rdma_rw_ctx ctx;
 	unsigned int p;
 
@@ -681,6 +763,12 @@ static void dma_iova_rdma_test_fail(struct kunit *test)
 							      t->mrs[0].pages[p],
 							      PAGE_SIZE), 0,
 				    "MR page %u still mapped", p);
+
+	/* An empty iterator is an error, not a bug. */
+	KUNIT_EXPECT_EQ(test, rdma_rw_ctx_init_bvec(&ctx, &t->qp, RW_PORT,
+						    &empty, 1, empty_iter,
+						    0, 0, DMA_TO_DEVICE),
+			-EINVAL);
 
 	if (!rw_translated(dev))
 		return;
@@ -879,6 +967,156 @@ static void dma_iova_rdma_test_odp(struct kunit *test)
 				0);
 }
 
+/* The iommu_map_nosync() call, counted from 1, that fails; 0 for none. */
+static unsigned int odp_map_fail_at, odp_map_calls;
+
+/*
+ * The other calls map: with the task's test hidden from the redirect, not
+ * by deactivating the stub and activating it again, which allocates
+ * (GFP_KERNEL) under the umem's mutex, an inversion lockdep reports.
+ */
+static int odp_map_nosync(struct iommu_domain *domain, unsigned long iova,
+			  phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
+{
+	struct kunit *test = current->kunit_test;
+	int ret;
+
+	if (++odp_map_calls == odp_map_fail_at)
+		return -ENOMEM;
+	current->kunit_test = NULL;
+	ret = iommu_map_nosync(domain, iova, paddr, size, prot, gfp);
+	current->kunit_test = test;
+	return ret;
+}
+
+/*
+ * A fault that fails part-way: the IOMMU cannot map the third page of
+ * six.  The fault fails, and the two pages linked before are in the
+ * umem's tables as a fault that passed would leave them: so they must be
+ * synced, since a driver may later hand the device a block of its page
+ * table that covers them (mlx5 updates MTTs in aligned blocks of 8).
+ * The next fault maps the rest.
+ */
+static void dma_iova_rdma_test_odp_fail(struct kunit *test)
+{
+	struct device *dev = rw_edu(test);
+	struct rw_test *t = rw_test_alloc(test, dev, false, 0, 16);
+	struct ib_umem_odp *umem;
+	u8 seeds[ODP_PAGES];
+	unsigned long uaddr;
+	unsigned int i;
+	u64 syncs;
+
+	uaddr = kunit_vm_mmap(test, NULL, 0, ODP_PAGES * PAGE_SIZE,
+			      PROT_READ | PROT_WRITE,
+			      MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE_MSG(test, uaddr, 0, "no user mapping");
+	for (i = 0; i < ODP_PAGES; i++) {
+		seeds[i] = 0x40 + i;
+		KUNIT_ASSERT_EQ(test, rw_odp_fill(uaddr, i, seeds[i]), 0);
+	}
+	umem = ib_umem_odp_get(t->ibdev, uaddr, ODP_PAGES * PAGE_SIZE,
+			       IB_ACCESS_ON_DEMAND | IB_ACCESS_LOCAL_WRITE,
+			       &rw_odp_ops);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, umem);
+	if (!dma_use_iova(&umem->dma_state)) {
+		ib_umem_odp_release(umem);
+		kunit_skip(test, "needs an IOMMU DMA domain (contiguous mode)");
+	}
+
+	dma_iova_stats_start();
+	syncs = dma_iova_stat_read(dev, "syncs");
+	odp_map_calls = 0;
+	odp_map_fail_at = 3;
+	kunit_activate_static_stub(test, iommu_map_nosync, odp_map_nosync);
+	KUNIT_EXPECT_LT(test, rw_odp_fault(umem, uaddr, 0, 6), 0);
+	kunit_deactivate_static_stub(test, iommu_map_nosync);
+	KUNIT_EXPECT_EQ(test, odp_map_calls, 3);
+	rw_odp_expect(test, umem, GENMASK(1, 0), seeds);
+	KUNIT_EXPECT_EQ_MSG(test, dma_iova_stat_read(dev, "syncs") - syncs, 1,
+			    "the two pages linked were not synced");
+
+	KUNIT_EXPECT_EQ(test, rw_odp_fault(umem, uaddr, 0, 6), 6);
+	rw_odp_expect(test, umem, GENMASK(5, 0), seeds);
+	ib_umem_odp_release(umem);
+}
+
+/*
+ * An ODP registration larger than the IOVA space can hold as one range:
+ * 1.5 GiB for a device limited to 30-bit DMA addresses behind an IOMMU
+ * (smaller than memory, which dma_iova_alloc() sends per piece by
+ * itself).  It is mapped page by page where faults touch it, as 6.12
+ * mapped every ODP umem, and each page the device reaches holds the
+ * user's bytes; releasing it unmaps them.
+ */
+static void dma_iova_rdma_test_odp_huge(struct kunit *test)
+{
+	const unsigned long size = 3UL << 29, far = 5UL << 28;
+	struct device *dev = rw_edu(test);
+	struct iommu_domain *domain;
+	struct ib_umem_odp *umem;
+	unsigned long uaddr;
+	dma_addr_t addr[2];
+	phys_addr_t phys;
+	struct rw_test *t;
+	unsigned int i;
+	size_t off, bad;
+
+	if (!rw_translated(dev))
+		kunit_skip(test, "needs an IOMMU: memory above 1 GiB would bounce");
+	/* rw_edu() gives every case a 64-bit mask again */
+	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(30)),
+			0);
+	t = rw_test_alloc(test, dev, false, 0, 16);
+	uaddr = kunit_vm_mmap(test, NULL, 0, size, PROT_READ | PROT_WRITE,
+			      MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE, 0);
+	KUNIT_ASSERT_NE_MSG(test, uaddr, 0, "no user mapping");
+	KUNIT_ASSERT_EQ(test, rw_odp_fill(uaddr, 0, 0x61), 0);
+	KUNIT_ASSERT_EQ(test, rw_odp_fill(uaddr, far / PAGE_SIZE, 0x62), 0);
+
+	umem = ib_umem_odp_get(t->ibdev, uaddr, size,
+			       IB_ACCESS_ON_DEMAND | IB_ACCESS_LOCAL_WRITE,
+			       &rw_odp_ops);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, umem);
+	KUNIT_EXPECT_FALSE(test, dma_use_iova(&umem->dma_state));
+	KUNIT_EXPECT_EQ(test, rw_odp_fault(umem, uaddr, 0, 1), 1);
+	KUNIT_EXPECT_EQ(test, rw_odp_fault(umem, uaddr, far / PAGE_SIZE, 1), 1);
+
+	mutex_lock(&umem->umem_mutex);
+	KUNIT_EXPECT_EQ(test, umem->npages, 2);
+	addr[0] = ib_umem_odp_dma_addr(umem, 0);
+	addr[1] = ib_umem_odp_dma_addr(umem, far / PAGE_SIZE);
+	mutex_unlock(&umem->umem_mutex);
+
+	domain = iommu_get_domain_for_dev(dev);
+	for (i = 0; i < 2; i++) {
+		const u8 *p;
+		size_t page = i ? far / PAGE_SIZE : 0;
+
+		KUNIT_EXPECT_LE(test, addr[i] + PAGE_SIZE - 1,
+				(dma_addr_t)DMA_BIT_MASK(30));
+		phys = iommu_iova_to_phys(domain, addr[i]);
+		if (!phys) {
+			KUNIT_FAIL(test, "page %u: %pad not mapped", i,
+				   &addr[i]);
+			continue;
+		}
+		p = phys_to_virt(phys);
+		for (off = 0, bad = 0; off < PAGE_SIZE; off++)
+			if (p[off] != rw_pattern(0x61 + i,
+						 page * PAGE_SIZE + off))
+				bad++;
+		KUNIT_EXPECT_EQ_MSG(test, bad, 0, "page %u: %zu bytes differ",
+				    i, bad);
+	}
+
+	ib_umem_odp_release(umem);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_EQ_MSG(test, dma_iova_edu_mapped(dev, addr[i],
+							      PAGE_SIZE), 0,
+				    "page %u still mapped", i);
+}
+
 static const bool rw_odp_params[] = { false, true };
 
 static void rw_odp_desc(const bool *virt, char *desc)
@@ -897,6 +1135,8 @@ static struct kunit_case dma_iova_rdma_test_cases[] = {
 	KUNIT_CASE(dma_iova_rdma_test_fail),
 #if IS_ENABLED(CONFIG_INFINIBAND_ON_DEMAND_PAGING)
 	KUNIT_CASE_PARAM(dma_iova_rdma_test_odp, rw_odp_gen_params),
+	KUNIT_CASE(dma_iova_rdma_test_odp_fail),
+	KUNIT_CASE(dma_iova_rdma_test_odp_huge),
 #endif
 	{}
 };

@@ -15,7 +15,10 @@ configuration, run the same fio jobs (bench.fio) on the same emulated
 NVMe disk; the table puts IOPS, completion latency, guest CPU time per
 I/O and requests per I/O side by side.  Each kernel boots twice per
 setup: with one CPU online for the one-thread jobs, and with two for the
-2x jobs, one fio thread and one NVMe I/O queue per CPU.
+2x jobs, one fio thread and one NVMe I/O queue per CPU.  In setups where
+nvme-pci keeps IOVA space per tag for transfers too large for the IOVA
+allocator's caches, the patched kernel runs a third time without it
+(nvme.iova_reserve_mb=0), and a second table compares the two.
 
 By default QEMU runs with -icount shift=0: while the guest runs, its
 clock counts guest instructions (one per ns), so CPU figures do not
@@ -229,6 +232,29 @@ def nvme_table(results, unit):
     return '\n'.join(out)
 
 
+def resv_table(results, unit):
+    """The patched kernel with and without the per-tag IOVA space."""
+    cols = [('IOPS', 'iops', '{:,.0f}'), ('p99 us', 'p99', '{:,.1f}'),
+            ('CPU/IO us', 'cpu', '{:,.2f}')]
+    head = f'{"setup":<13} {"job":<15}' + ''.join(
+        f' {c[0] + " resv":>14} {c[0] + " none":>14} {"resv/none":>9}'
+        for c in cols)
+    out = [f'Per-tag IOVA space of nvme-pci, patched kernel with and without'
+           f' it ({unit})', head, '-' * len(head)]
+    for setup, kernels in results.items():
+        if 'nores' not in kernels:
+            continue
+        new, nores = kernels['new'], kernels['nores']
+        for job in new:
+            row = f'{setup:<13} {job:<15}'
+            for _, key, f in cols:
+                a, b = new[job][key], nores.get(job, {}).get(key)
+                row += (f' {f.format(a):>14} {"-" if b is None else f.format(b):>14}'
+                        f' {fmt_ratio(a, b):>9}')
+            out.append(row)
+    return '\n'.join(out)
+
+
 def work_tree(name, rev):
     """build/NAME: a work tree of build/linux at REV, so that what the
     benchmark builds does not change under it (make lint checks out
@@ -303,7 +329,10 @@ def bench_nvme(args, kernel, initramfs, logs):
     results, profiles = {}, {}
     for setup in args.setups.split(','):
         results[setup] = {}
-        for name, k in (('base', base), ('new', kernel)):
+        runs = [('base', base, ''), ('new', kernel, '')]
+        if 'resv=used' in matrix.setup(setup).expect:
+            runs.append(('nores', kernel, 'nvme.iova_reserve_mb=0'))
+        for name, k, opt in runs:
             results[setup][name] = {}
             # The one-thread jobs with one CPU online: under TCG a vCPU
             # that waits for the other spins through its time slice,
@@ -315,7 +344,7 @@ def bench_nvme(args, kernel, initramfs, logs):
                 with open(disk, 'wb') as f:
                     f.truncate(512 << 20)
                 lines = boot(k, initramfs, setup,
-                             f'dmabench=nvme {extra} '
+                             f'dmabench=nvme {extra} {opt} '
                              f'bench_nvme_profile={args.nvme_profile}',
                              os.path.join(logs, f'bench-nvme-{setup}-{name}'
                                           f'-{cpus}cpu.log'),
@@ -334,6 +363,9 @@ def bench_nvme(args, kernel, initramfs, logs):
     print(nvme_table(results, unit))
     print('\nSame disk, same jobs, same configuration for both kernels '
           'under QEMU TCG; only ratios within one run mean anything.\n')
+    if any('nores' in k for k in results.values()):
+        print(resv_table(results, unit))
+        print()
     if args.nvme_profile:
         print(profile_table(profiles, args.nvme_profile, top=30))
 

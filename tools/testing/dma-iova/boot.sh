@@ -8,7 +8,10 @@
 #   SETUP  a name from the "setups" file of this directory; the kernel
 #          is the setup's kernel of matrix.py, as built
 #   MODE   verify: fio verify jobs with PRPs, with SGLs and across a
-#          controller reset, on a plain and a metadata namespace
+#          controller reset, on a plain and a metadata namespace;
+#          vectored O_DIRECT of every size; then on the plain one
+#          verified I/O across a reset to shallower queues and one
+#          back, a PCI remove and rescan, and a PCI function reset
 #          run:    a short workload whose fio summary is shown
 #          rdma:   NVMe over RDMA in loopback inside the guest (Soft-RoCE
 #                  on a dummy netdev, the nvmet-rdma target over
@@ -71,7 +74,8 @@ problems=()
 [ $qrc -eq 124 ] && problems+=("timed out after ${timeout}s")
 grep -q '^DMA-IOVA-DONE' "$log" || problems+=("did not finish")
 wants="nvme=present fio=0 unbind=0 counters=balanced"
-[ "$mode" = verify ] && wants="$wants reset=0"
+[ "$mode" = verify ] &&
+	wants="$wants reset=0 shallow=0 shallow_sqsize=15 restore=0 pci_reset=0 remove=0 rescan=0 counters_rescan=balanced"
 label=$setup
 if [ "$mode" = rdma ] || [ "$mode" = rdma-mr ]; then
 	# Soft-RoCE maps nothing for DMA (ib_uses_virt_dma()): of what the

@@ -50,6 +50,61 @@ function flush(    i, name, s, n) {
 	delete seen
 	delete got
 }
+# hflush: end a report of locks held on return to user space: one line
+# if ./known-reports describes its lock classes, else the report.
+function hflush(    i, name, s, n) {
+	n = 0
+	for (s in hseen)
+		hgot[++n] = s
+	s = sorted(hgot, n)
+	name = ""
+	for (i = 1; i <= nk; i++)
+		if (kind[i] == "held" && classes[i] == s)
+			name = known[i]
+	if (name != "" && nheld > 0 && nlock == nheld)
+		print "DMA-IOVA-KNOWN " name
+	else
+		for (i = 1; i <= nh; i++)
+			print hbuf[i]
+	nh = 0
+	inheld = 0
+	delete hseen
+	delete hgot
+}
+# Such a report is its title, a rule, two lines that say how many locks
+# are held, and a line per lock (whose ", at:" part another message may
+# push to a line of its own).  Lines of other messages printed in between
+# pass through as they are.
+/WARNING: lock held when returning to user space!/ {
+	if (inheld)
+		hflush()
+	inheld = 1
+	nheld = -1
+	nlock = 0
+	hbuf[++nh] = $0
+	next
+}
+inheld {
+	if ($0 ~ /^-+$/ || $0 ~ /is leaving the kernel with locks still held/ ||
+	    $0 ~ /^, at: /) {
+		hbuf[++nh] = $0
+	} else if ($0 ~ /^[0-9]+ locks? held by /) {
+		nheld = $1 + 0
+		hbuf[++nh] = $0
+	} else if ($0 ~ /^ *#[0-9]+: / && match($0, / \(/)) {
+		# the class, without the "#N" instance suffix of lockdep
+		s = substr($0, RSTART + 2)
+		sub(/\)\{.*/, "", s)
+		sub(/#[0-9]+$/, "", s)
+		hseen[s] = 1
+		hbuf[++nh] = $0
+		if (++nlock == nheld)
+			hflush()
+	} else {
+		print
+	}
+	next
+}
 # A lockdep circular-dependency report runs from its title to the end of
 # the backtrace that follows "stack backtrace:".
 /WARNING: possible circular locking dependency detected/ {
@@ -81,4 +136,6 @@ function flush(    i, name, s, n) {
 END {
 	if (inrep)
 		flush()
+	if (inheld)
+		hflush()
 }' "$here/known-reports" "$1"
