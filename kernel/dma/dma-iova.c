@@ -1398,14 +1398,15 @@ EXPORT_SYMBOL_GPL(dma_iova_destroy);
  * space comes back only with dma_iova_unreserve(), so it counts against
  * the IOVA space below the device's DMA mask for as long as it is kept.
  * A transfer in reserved space is unlinked with an IOTLB invalidation
- * before dma_iova_destroy() returns, in a lazy domain too, because the
- * next transfer may use the same IOVA at once.
+ * before dma_iova_destroy() returns, because the next transfer may use
+ * the same IOVA at once; a lazy (flush queue) domain, which batches
+ * invalidations, therefore keeps no space.
  *
  * Context: Any context; does not sleep.
  * Return:
  * * 0           - @space keeps the space
- * * %-EOPNOTSUPP - @dev maps without IOVA space; transfers are set up as
- *   without @space
+ * * %-EOPNOTSUPP - @dev maps without IOVA space, or in a lazy domain;
+ *   transfers are set up as without @space
  * * %-EINVAL     - @size is 0 or too large, or @dev cannot DMA
  * * %-EBUSY      - @space keeps space already
  * * %-ENOMEM     - no IOVA space within the DMA mask
