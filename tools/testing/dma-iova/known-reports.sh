@@ -68,13 +68,26 @@ function hflush(    i, name, s, n) {
 			print hbuf[i]
 	nh = 0
 	inheld = 0
+	pend = ""
 	delete hseen
 	delete hgot
 }
+# held(LINE): note the lock class of a lock line of such a report, the
+# class without the "#N" instance suffix of lockdep.
+function held(line,    s) {
+	if (!match(line, / \(/))
+		return
+	s = substr(line, RSTART + 2)
+	sub(/\)\{.*/, "", s)
+	sub(/#[0-9]+$/, "", s)
+	hseen[s] = 1
+	if (++nlock == nheld)
+		hflush()
+}
 # Such a report is its title, a rule, two lines that say how many locks
-# are held, and a line per lock (whose ", at:" part another message may
-# push to a line of its own).  Lines of other messages printed in between
-# pass through as they are.
+# are held, and a line per lock.  Another message may cut a lock line in
+# two (anywhere before its usage bits, "){+.+.}-{0:0}", or before its
+# ", at:" part); lines of other messages pass through as they are.
 /WARNING: lock held when returning to user space!/ {
 	if (inheld)
 		hflush()
@@ -84,6 +97,17 @@ function hflush(    i, name, s, n) {
 	hbuf[++nh] = $0
 	next
 }
+inheld && pend != "" {
+	if ($0 ~ /\)\{[^}]*\}-\{[0-9]+:[0-9]+\}/) {
+		hbuf[++nh] = $0
+		s = pend $0
+		pend = ""
+		held(s)
+	} else {
+		print
+	}
+	next
+}
 inheld {
 	if ($0 ~ /^-+$/ || $0 ~ /is leaving the kernel with locks still held/ ||
 	    $0 ~ /^, at: /) {
@@ -91,15 +115,12 @@ inheld {
 	} else if ($0 ~ /^[0-9]+ locks? held by /) {
 		nheld = $1 + 0
 		hbuf[++nh] = $0
-	} else if ($0 ~ /^ *#[0-9]+: / && match($0, / \(/)) {
-		# the class, without the "#N" instance suffix of lockdep
-		s = substr($0, RSTART + 2)
-		sub(/\)\{.*/, "", s)
-		sub(/#[0-9]+$/, "", s)
-		hseen[s] = 1
+	} else if ($0 ~ /^ *#[0-9]+: /) {
 		hbuf[++nh] = $0
-		if (++nlock == nheld)
-			hflush()
+		if ($0 ~ /\)\{/)
+			held($0)
+		else
+			pend = $0
 	} else {
 		print
 	}
