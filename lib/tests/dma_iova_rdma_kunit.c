@@ -900,6 +900,31 @@ static int rw_odp_fault(struct ib_umem_odp *umem, unsigned long uaddr,
 }
 
 /*
+ * An ODP umem of @t over a new user mapping of ODP_PAGES pages, whose page
+ * i is filled with @seed + i (kept in @seeds); its address in *@uaddr.
+ */
+static struct ib_umem_odp *rw_odp_umem(struct kunit *test, struct rw_test *t,
+				       u8 seed, u8 *seeds, unsigned long *uaddr)
+{
+	struct ib_umem_odp *umem;
+	unsigned int i;
+
+	*uaddr = kunit_vm_mmap(test, NULL, 0, ODP_PAGES * PAGE_SIZE,
+			       PROT_READ | PROT_WRITE,
+			       MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE_MSG(test, *uaddr, 0, "no user mapping");
+	for (i = 0; i < ODP_PAGES; i++) {
+		seeds[i] = seed + i;
+		KUNIT_ASSERT_EQ(test, rw_odp_fill(*uaddr, i, seeds[i]), 0);
+	}
+	umem = ib_umem_odp_get(t->ibdev, *uaddr, ODP_PAGES * PAGE_SIZE,
+			       IB_ACCESS_ON_DEMAND | IB_ACCESS_LOCAL_WRITE,
+			       &rw_odp_ops);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, umem);
+	return umem;
+}
+
+/*
  * An ODP umem over a user mapping made in the test: fault pages in,
  * invalidate one by unmapping it, map a new page there and fault again,
  * release.  After each step the IOMMU must map exactly the faulted pages
@@ -914,24 +939,11 @@ static void dma_iova_rdma_test_odp(struct kunit *test)
 	struct ib_umem_odp *umem;
 	unsigned long uaddr, page3;
 	dma_addr_t base = 0;
-	unsigned int i;
 
 	if (virt && !IS_ENABLED(CONFIG_INFINIBAND_VIRT_DMA))
 		kunit_skip(test, "no virtual DMA (CONFIG_INFINIBAND_VIRT_DMA)");
 	t = rw_test_alloc(test, dev, false, 0, 16);
-	uaddr = kunit_vm_mmap(test, NULL, 0, ODP_PAGES * PAGE_SIZE,
-			      PROT_READ | PROT_WRITE,
-			      MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	KUNIT_ASSERT_NE_MSG(test, uaddr, 0, "no user mapping");
-	for (i = 0; i < ODP_PAGES; i++) {
-		seeds[i] = 0x20 + i;
-		KUNIT_ASSERT_EQ(test, rw_odp_fill(uaddr, i, seeds[i]), 0);
-	}
-
-	umem = ib_umem_odp_get(t->ibdev, uaddr, ODP_PAGES * PAGE_SIZE,
-			       IB_ACCESS_ON_DEMAND | IB_ACCESS_LOCAL_WRITE,
-			       &rw_odp_ops);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, umem);
+	umem = rw_odp_umem(test, t, 0x20, seeds, &uaddr);
 	if (dma_use_iova(&umem->dma_state))
 		base = umem->dma_state.addr;
 	else
@@ -1004,21 +1016,9 @@ static void dma_iova_rdma_test_odp_fail(struct kunit *test)
 	struct ib_umem_odp *umem;
 	u8 seeds[ODP_PAGES];
 	unsigned long uaddr;
-	unsigned int i;
 	u64 syncs;
 
-	uaddr = kunit_vm_mmap(test, NULL, 0, ODP_PAGES * PAGE_SIZE,
-			      PROT_READ | PROT_WRITE,
-			      MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	KUNIT_ASSERT_NE_MSG(test, uaddr, 0, "no user mapping");
-	for (i = 0; i < ODP_PAGES; i++) {
-		seeds[i] = 0x40 + i;
-		KUNIT_ASSERT_EQ(test, rw_odp_fill(uaddr, i, seeds[i]), 0);
-	}
-	umem = ib_umem_odp_get(t->ibdev, uaddr, ODP_PAGES * PAGE_SIZE,
-			       IB_ACCESS_ON_DEMAND | IB_ACCESS_LOCAL_WRITE,
-			       &rw_odp_ops);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, umem);
+	umem = rw_odp_umem(test, t, 0x40, seeds, &uaddr);
 	if (!dma_use_iova(&umem->dma_state)) {
 		ib_umem_odp_release(umem);
 		kunit_skip(test, "needs an IOMMU DMA domain (contiguous mode)");
