@@ -20,6 +20,14 @@
 #          rdma-mr: as rdma, with every RDMA READ/WRITE buffer of the
 #                  target registered with MRs (ib_core.force_mr=1), as
 #                  on iWARP
+#          nfs:    NFS over RDMA in loopback inside the guest (the NFS
+#                  server exporting a tmpfs over Soft-RoCE, the NFS
+#                  client mounting it with proto=rdma): fio verify jobs
+#                  on the mount, O_DIRECT and buffered, read back again
+#                  after a fresh mount; the server's RDMA READ/WRITE
+#                  contexts must all come from bio_vecs; needs a kernel
+#                  with the options of rdma.config
+#          nfs-mr: as nfs, with the server's buffers registered with MRs
 #
 # The case fails on a missing disk, a fio error, a verify run in which
 # the device read no SGL (QEMU traces the commands it maps from SGLs), a
@@ -39,7 +47,9 @@ kernel=$("$here/matrix.py" field "$setup" kernel)
 image=$("$here/matrix.py" kernel "$kernel" image)
 console=$("$here/matrix.py" kernel "$kernel" console)
 cmdline=$("$here/matrix.py" field "$setup" cmdline)
-[ "$mode" = rdma-mr ] && cmdline="$cmdline ib_core.force_mr=1"
+case $mode in
+*-mr) cmdline="$cmdline ib_core.force_mr=1" ;;
+esac
 # The seed of fio's offsets and sizes: fixed, so that a failing case can
 # be run again as it ran (DMA_IOVA_SEED=N picks another).
 cmdline="$cmdline dma_iova_seed=${DMA_IOVA_SEED:-1}"
@@ -77,14 +87,20 @@ wants="nvme=present fio=0 unbind=0 counters=balanced"
 [ "$mode" = verify ] &&
 	wants="$wants reset=0 shallow=0 shallow_sqsize=15 restore=0 pci_reset=0 remove=0 rescan=0 counters_rescan=balanced"
 label=$setup
-if [ "$mode" = rdma ] || [ "$mode" = rdma-mr ]; then
-	# Soft-RoCE maps nothing for DMA (ib_uses_virt_dma()): of what the
-	# setup expects, only the NVMe PCI disk's IOMMU domain applies.
-	wants="$wants rdma=connected disconnect=0 teardown=0 rdma_rw=used"
-	[ "$mode" = rdma-mr ] && wants="$wants rdma_rw_mr=used"
+# Soft-RoCE maps nothing for DMA (ib_uses_virt_dma()): of what the
+# setup expects, only the NVMe PCI disk's IOMMU domain applies.
+case $mode in
+rdma*)	wants="$wants rdma=connected disconnect=0" ;;
+nfs*)	wants="$wants nfs=mounted unmount=0" ;;
+esac
+case $mode in
+rdma*|nfs*)
+	wants="$wants teardown=0 rdma_rw=used"
+	[[ $mode == *-mr ]] && wants="$wants rdma_rw_mr=used"
 	expect=$(echo "$expect" | grep -o 'domain=[^ ]*')
 	label=$mode/$setup
-fi
+	;;
+esac
 for want in $wants kmemleak=0 dma_api_errors=0 $expect; do
 	grep -q "^DMA-IOVA-RESULT $want\$" "$log" ||
 		problems+=("$(grep -o "^DMA-IOVA-RESULT ${want%%=*}=.*" "$log" |

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # "make check": run the project's KUnit suites, then boot the kernel in
-# every DMA setup with verified NVMe I/O, and in two with NVMe over RDMA.
+# every DMA setup with verified NVMe I/O, in two with NVMe over RDMA and
+# in one with NFS over RDMA.
 # One line per case, then "N passed, N failed"; non-zero exit on any
 # failure.  For CI systems the same results go to build/logs/check.tap
 # (TAP, one test point per case) and each KUnit run's results to
@@ -15,7 +16,8 @@
 #
 # Usage: check.sh TREE
 # SETUPS="name ..." in the environment limits the run to those setups,
-# RDMA_SETUPS="name ..." the NVMe over RDMA case ("" skips it), and
+# RDMA_SETUPS="name ..." the NVMe over RDMA case ("" skips it),
+# NFS_SETUPS="name ..." the NFS over RDMA case ("" skips it), and
 # INJECT=1 adds the inject setup (on a kernel built with harness.config).
 set -uo pipefail
 
@@ -184,10 +186,18 @@ done
 
 # NVMe over RDMA in loopback, if the kernel has rdma.config's options:
 # in the setups of RDMA_SETUPS (default: none and intel-strict), with
-# and without MRs for the target's buffers.
+# and without MRs for the target's buffers; NFS over RDMA the same way
+# in the setups of NFS_SETUPS (default: none; Soft-RoCE maps nothing
+# through the IOMMU, so one setup is enough).
 if grep -q '^CONFIG_NVME_TARGET_RDMA=y' "$("$matrix" kernel x86_64 config)"; then
 	for s in ${RDMA_SETUPS-none intel-strict}; do
 		for m in rdma rdma-mr; do
+			"$here/boot.sh" "$initramfs" "$s" $m "$logs/$m"
+			count $? "$m/$s"
+		done
+	done
+	for s in ${NFS_SETUPS-none}; do
+		for m in nfs nfs-mr; do
 			"$here/boot.sh" "$initramfs" "$s" $m "$logs/$m"
 			count $? "$m/$s"
 		done

@@ -4,6 +4,7 @@
 # Install what building and testing the series needs, from Debian's
 # packages, if it is missing: the base kernel source at the version in
 # ./base-version, the toolchain, QEMU, busybox-static, fio, iproute2, the
+# NFS server and client tools (for the NFS over RDMA guest), the
 # lint tools, and for the arm64 setups a cross compiler, QEMU's arm64
 # machine and the device tree tools.  Quiet when everything is there.
 set -euo pipefail
@@ -24,6 +25,8 @@ needs=(
 	qemu-system-arm:qemu-system-aarch64 gcc-aarch64-linux-gnu:aarch64-linux-gnu-gcc
 	device-tree-compiler:fdtput
 	quilt:quilt sparse:sparse xz-utils:xz
+	nfs-kernel-server:/usr/sbin/rpc.nfsd nfs-common:/sbin/mount.nfs4
+	libtirpc-common:/etc/netconfig
 	python3-sphinx:/usr/bin/sphinx-build
 	python3-sphinx-rtd-theme:/usr/lib/python3/dist-packages/sphinx_rtd_theme
 )

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build an initramfs: busybox-static, fio and iproute2's ip and rdma with
-# every library they link, the fio jobs and an /init.
+# Build an initramfs: busybox-static, fio, iproute2's ip and rdma and the
+# NFS server's and client's tools with every library they link, the fio
+# jobs and an /init.
 #
 # Usage: mkinitramfs.sh OUTPUT.cpio [TREE]
 #   without TREE: the test initramfs, /init is "init" of this directory,
@@ -89,12 +90,18 @@ else
 fi
 chmod 755 "$root/init"
 
-# fio, and iproute2's ip and rdma for the NVMe over RDMA case, each with
-# every library it links, at the path the loader looks for it.  In /bin
-# they take the place of busybox's applets of the same name.
+# fio, iproute2's ip and rdma for the NVMe and NFS over RDMA cases, and
+# for the NFS one nfs-kernel-server's exportfs, rpc.mountd and rpc.nfsd
+# and nfs-common's mount.nfs4, each with every library it links, at the
+# path the loader looks for it.  In /bin they take the place of
+# busybox's applets of the same name.  The RPC library reads the
+# transports it may use from /etc/netconfig.
 # (The arm64 initramfs has its fio already.)
+if [ "${ARCH:-x86_64}" != arm64 ]; then
+	cp /etc/netconfig "$root/etc/netconfig"
+fi
 [ "${ARCH:-x86_64}" = arm64 ] ||
-for prog in fio ip rdma; do
+for prog in fio ip rdma exportfs rpc.mountd rpc.nfsd mount.nfs4; do
 	path=$(PATH=$PATH:/usr/sbin:/sbin command -v "$prog")
 	cp "$path" "$root/bin/$prog"
 	ldd "$path" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' |
