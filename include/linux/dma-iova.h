@@ -73,6 +73,8 @@ unsigned long dma_iova_merge_boundary(struct device *dev);
 int dma_iova_alloc_in(struct device *dev, struct dma_iova_state *state,
 		      const struct dma_iova_space *space, phys_addr_t phys,
 		      size_t size, phys_addr_t inner);
+int dma_iova_alloc_sparse(struct device *dev, struct dma_iova_state *state,
+			  phys_addr_t phys, size_t size);
 void dma_iova_free(struct device *dev, struct dma_iova_state *state);
 int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 		  phys_addr_t phys, size_t offset, size_t size,
@@ -104,6 +106,13 @@ static inline int dma_iova_alloc_in(struct device *dev,
 				    const struct dma_iova_space *space,
 				    phys_addr_t phys, size_t size,
 				    phys_addr_t inner)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int dma_iova_alloc_sparse(struct device *dev,
+					struct dma_iova_state *state,
+					phys_addr_t phys, size_t size)
 {
 	return -EOPNOTSUPP;
 }

@@ -878,6 +878,65 @@ static bool dma_iova_sparse(const struct dma_iova_state *state, size_t size)
 	       (u64)size > (u64)totalram_pages() << PAGE_SHIFT;
 }
 
+static int __dma_iova_alloc(struct device *dev, struct dma_iova_state *state,
+			    const struct dma_iova_space *space,
+			    phys_addr_t phys, size_t size, phys_addr_t inner,
+			    bool sparse)
+{
+	u64 kind;
+	phys_addr_t end;
+	u64 bus_off;
+	int ret;
+
+	if (WARN_ON_ONCE(dma_iova_in_use(state)))
+		return -EBUSY;
+	dma_iova_clear(state);
+	if (!size || (u64)size > DMA_IOVA_LINKED_MASK ||
+	    check_add_overflow(phys, (phys_addr_t)size, &end) ||
+	    WARN_ON_ONCE(!dev->dma_mask)) {
+		ret = -EINVAL;
+		goto out_error;
+	}
+
+	ret = dma_iova_alloc_kind(dev, phys, &kind, &bus_off);
+	if (ret)
+		goto out_error;
+	state->linked |= kind;
+
+	/*
+	 * P2P memory at its bus address needs no IOVA space; a layout whose
+	 * ranges cannot meet in one IOVA range, a sparse transfer, or a
+	 * range the allocator does not have, is mapped per piece.
+	 */
+	if (!sparse && !dma_iova_bus_addr(state) &&
+	    dma_iova_can_be_contiguous(dev) &&
+	    (!inner || !(inner & dma_iova_granule_mask(dev)))) {
+		if (dma_iova_sparse(state, size))
+			ret = -ENOMEM;
+		else
+			ret = dma_iova_alloc_contiguous(dev, state, space,
+							phys, size);
+		if (ret == -ENOMEM) {
+			dma_iova_count(dev, DMA_IOVA_STAT_FALLBACKS, 1);
+			ret = 0;
+		}
+		if (ret)
+			goto out_error;
+	}
+	state->size = size;
+	state->linked |= DMA_IOVA_IN_USE;
+	trace_dma_iova_alloc(dev, state->addr, size, dma_use_iova(state));
+	dma_iova_count(dev, DMA_IOVA_STAT_ALLOCS, 1);
+	if (dma_iova_contiguous(state))
+		dma_iova_count(dev, DMA_IOVA_STAT_CONTIGUOUS, 1);
+	return 0;
+
+out_error:
+	dma_iova_clear(state);
+	dma_iova_count(dev, DMA_IOVA_STAT_ALLOC_ERRORS, 1);
+	return ret;
+}
+
 /**
  * dma_iova_alloc_in() - reserve DMA address space for a transfer
  * @dev: device that will do the DMA
@@ -935,59 +994,37 @@ int dma_iova_alloc_in(struct device *dev, struct dma_iova_state *state,
 		      const struct dma_iova_space *space, phys_addr_t phys,
 		      size_t size, phys_addr_t inner)
 {
-	u64 kind;
-	phys_addr_t end;
-	u64 bus_off;
-	int ret;
-
-	if (WARN_ON_ONCE(dma_iova_in_use(state)))
-		return -EBUSY;
-	dma_iova_clear(state);
-	if (!size || (u64)size > DMA_IOVA_LINKED_MASK ||
-	    check_add_overflow(phys, (phys_addr_t)size, &end) ||
-	    WARN_ON_ONCE(!dev->dma_mask)) {
-		ret = -EINVAL;
-		goto out_error;
-	}
-
-	ret = dma_iova_alloc_kind(dev, phys, &kind, &bus_off);
-	if (ret)
-		goto out_error;
-	state->linked |= kind;
-
-	/*
-	 * P2P memory at its bus address needs no IOVA space; a layout whose
-	 * ranges cannot meet in one IOVA range, a sparse transfer, or a
-	 * range the allocator does not have, is mapped per piece.
-	 */
-	if (!dma_iova_bus_addr(state) && dma_iova_can_be_contiguous(dev) &&
-	    (!inner || !(inner & dma_iova_granule_mask(dev)))) {
-		if (dma_iova_sparse(state, size))
-			ret = -ENOMEM;
-		else
-			ret = dma_iova_alloc_contiguous(dev, state, space,
-							phys, size);
-		if (ret == -ENOMEM) {
-			dma_iova_count(dev, DMA_IOVA_STAT_FALLBACKS, 1);
-			ret = 0;
-		}
-		if (ret)
-			goto out_error;
-	}
-	state->size = size;
-	state->linked |= DMA_IOVA_IN_USE;
-	trace_dma_iova_alloc(dev, state->addr, size, dma_use_iova(state));
-	dma_iova_count(dev, DMA_IOVA_STAT_ALLOCS, 1);
-	if (dma_iova_contiguous(state))
-		dma_iova_count(dev, DMA_IOVA_STAT_CONTIGUOUS, 1);
-	return 0;
-
-out_error:
-	dma_iova_clear(state);
-	dma_iova_count(dev, DMA_IOVA_STAT_ALLOC_ERRORS, 1);
-	return ret;
+	return __dma_iova_alloc(dev, state, space, phys, size, inner, false);
 }
 EXPORT_SYMBOL_GPL(dma_iova_alloc_in);
+
+/**
+ * dma_iova_alloc_sparse() - set up a transfer that is never linked at once
+ * @dev: device that will do the DMA
+ * @state: zeroed state, or one left by dma_iova_free() or dma_iova_destroy()
+ * @phys: physical address of the first byte of the transfer, or only its
+ *	offset in a page (a value below %PAGE_SIZE)
+ * @size: size of the transfer in bytes
+ *
+ * As dma_iova_alloc() for a transfer of which only a small part, changing
+ * over time, is linked at any time, such as a window of an on-demand
+ * paging registration that covers a whole address space: nothing is
+ * reserved for all of it, and each dma_iova_link() maps its range as a
+ * streaming mapping (per-piece mode), as dma_map_page() would.  IOVA
+ * space reserved for each such window would grow with the address space
+ * the windows cover rather than with the memory linked, and crowd out the
+ * device's other mappings.  dma_iova_alloc_in() chooses this mode by
+ * itself for host memory larger than all of it.
+ *
+ * Context: Any context; does not sleep.
+ * Return: as dma_iova_alloc_in().
+ */
+int dma_iova_alloc_sparse(struct device *dev, struct dma_iova_state *state,
+			  phys_addr_t phys, size_t size)
+{
+	return __dma_iova_alloc(dev, state, NULL, phys, size, 0, true);
+}
+EXPORT_SYMBOL_GPL(dma_iova_alloc_sparse);
 
 /**
  * dma_iova_link_page() - map a range of memory given by its struct page

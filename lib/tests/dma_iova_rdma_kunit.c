@@ -1117,6 +1117,63 @@ static void dma_iova_rdma_test_odp_huge(struct kunit *test)
 				    "page %u still mapped", i);
 }
 
+/*
+ * A child of an implicit ODP registration (mlx5 makes one per 1 GiB
+ * window of the address space that a fault lands in) reserves no IOVA
+ * space: its pages are mapped one by one as faults link them, and hold
+ * the user's bytes; an invalidation unmaps only its page, and releasing
+ * the child unmaps the rest.
+ */
+static void dma_iova_rdma_test_odp_implicit(struct kunit *test)
+{
+	struct device *dev = rw_edu(test);
+	struct ib_umem_odp *root, *child;
+	unsigned long uaddr;
+	u8 seeds[ODP_PAGES];
+	struct rw_test *t;
+	dma_addr_t addr;
+	unsigned int i;
+
+	t = rw_test_alloc(test, dev, false, 0, 16);
+	/* The first user mapping gives the test its mm, which the root takes. */
+	uaddr = kunit_vm_mmap(test, NULL, 0, ODP_PAGES * PAGE_SIZE,
+			      PROT_READ | PROT_WRITE,
+			      MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE_MSG(test, uaddr, 0, "no user mapping");
+	for (i = 0; i < ODP_PAGES; i++) {
+		seeds[i] = 0x70 + i;
+		KUNIT_ASSERT_EQ(test, rw_odp_fill(uaddr, i, seeds[i]), 0);
+	}
+	root = ib_umem_odp_alloc_implicit(t->ibdev, IB_ACCESS_ON_DEMAND |
+					  IB_ACCESS_LOCAL_WRITE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, root);
+	child = ib_umem_odp_alloc_child(root, uaddr, ODP_PAGES * PAGE_SIZE,
+					&rw_odp_ops);
+	if (IS_ERR(child)) {
+		ib_umem_odp_release(root);
+		KUNIT_FAIL(test, "no child umem: %ld", PTR_ERR(child));
+		return;
+	}
+	KUNIT_EXPECT_FALSE_MSG(test, dma_use_iova(&child->dma_state),
+			       "the child reserved %zu bytes of IOVA space",
+			       (size_t)child->dma_state.size);
+
+	KUNIT_EXPECT_EQ(test, rw_odp_fault(child, uaddr, 0, 4), 4);
+	rw_odp_expect(test, child, GENMASK(3, 0), seeds);
+	KUNIT_EXPECT_EQ(test, vm_munmap(uaddr + 2 * PAGE_SIZE, PAGE_SIZE), 0);
+	rw_odp_expect(test, child, GENMASK(3, 0) & ~BIT(2), seeds);
+
+	mutex_lock(&child->umem_mutex);
+	addr = ib_umem_odp_dma_addr(child, 0);
+	mutex_unlock(&child->umem_mutex);
+	ib_umem_odp_release(child);
+	ib_umem_odp_release(root);
+	if (rw_translated(dev))
+		KUNIT_EXPECT_EQ_MSG(test, dma_iova_edu_mapped(dev, addr,
+							      PAGE_SIZE), 0,
+				    "page 0 still mapped");
+}
+
 static const bool rw_odp_params[] = { false, true };
 
 static void rw_odp_desc(const bool *virt, char *desc)
@@ -1137,6 +1194,7 @@ static struct kunit_case dma_iova_rdma_test_cases[] = {
 	KUNIT_CASE_PARAM(dma_iova_rdma_test_odp, rw_odp_gen_params),
 	KUNIT_CASE(dma_iova_rdma_test_odp_fail),
 	KUNIT_CASE(dma_iova_rdma_test_odp_huge),
+	KUNIT_CASE(dma_iova_rdma_test_odp_implicit),
 #endif
 	{}
 };
