@@ -1007,17 +1007,25 @@ EXPORT_SYMBOL_GPL(dma_iova_alloc_in);
  * @size: size of the transfer in bytes
  *
  * As dma_iova_alloc() for a transfer of which only a small part, changing
- * over time, is linked at any time, such as a window of an on-demand
- * paging registration that covers a whole address space: nothing is
- * reserved for all of it, and each dma_iova_link() maps its range as a
- * streaming mapping (per-piece mode), as dma_map_page() would.  IOVA
- * space reserved for each such window would grow with the address space
- * the windows cover rather than with the memory linked, and crowd out the
- * device's other mappings.  dma_iova_alloc_in() chooses this mode by
- * itself for host memory larger than all of it.
+ * over time, is expected to be linked at any time, such as a window of an
+ * on-demand paging registration that covers a whole address space:
+ * nothing is reserved for all of it, and each dma_iova_link() maps its
+ * range as a streaming mapping (per-piece mode), as dma_map_page() would.
+ * IOVA space reserved for each such window would grow with the address
+ * space the windows cover rather than with the memory linked, and crowd
+ * out the device's other mappings.  dma_iova_alloc_in() chooses this mode
+ * by itself for host memory larger than all of it.  Behind an IOMMU, each
+ * range linked in this mode takes an entry of the state's log until it
+ * is unlinked.
  *
  * Context: Any context; does not sleep.
- * Return: as dma_iova_alloc_in().
+ * Return:
+ * * 0           - @state holds the transfer
+ * * %-EINVAL     - @size is 0 or above %DMA_IOVA_LINKED_MASK, @phys + @size
+ *   overflows, or @dev cannot DMA
+ * * %-EBUSY      - @state holds a transfer already (and is left as it was)
+ * * %-EREMOTEIO  - @phys is PCI P2PDMA memory that @dev cannot reach
+ * * %-EOPNOTSUPP - @phys is memory without a struct page, such as MMIO
  */
 int dma_iova_alloc_sparse(struct device *dev, struct dma_iova_state *state,
 			  phys_addr_t phys, size_t size)

@@ -1121,17 +1121,18 @@ static void dma_iova_rdma_test_odp_huge(struct kunit *test)
  * A child of an implicit ODP registration (mlx5 makes one per 1 GiB
  * window of the address space that a fault lands in) reserves no IOVA
  * space: its pages are mapped one by one as faults link them, and hold
- * the user's bytes; an invalidation unmaps only its page, and releasing
- * the child unmaps the rest.
+ * the user's bytes; an invalidation unmaps only its page (behind an
+ * IOMMU, the IOMMU must say so), and releasing the child unmaps the
+ * rest.
  */
 static void dma_iova_rdma_test_odp_implicit(struct kunit *test)
 {
 	struct device *dev = rw_edu(test);
 	struct ib_umem_odp *root, *child;
+	dma_addr_t addr[4];
 	unsigned long uaddr;
 	u8 seeds[ODP_PAGES];
 	struct rw_test *t;
-	dma_addr_t addr;
 	unsigned int i;
 
 	t = rw_test_alloc(test, dev, false, 0, 16);
@@ -1160,18 +1161,36 @@ static void dma_iova_rdma_test_odp_implicit(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, rw_odp_fault(child, uaddr, 0, 4), 4);
 	rw_odp_expect(test, child, GENMASK(3, 0), seeds);
+	mutex_lock(&child->umem_mutex);
+	for (i = 0; i < 4; i++)
+		addr[i] = ib_umem_odp_dma_addr(child, i);
+	mutex_unlock(&child->umem_mutex);
+	if (rw_translated(dev))
+		for (i = 0; i < 4; i++)
+			KUNIT_EXPECT_EQ_MSG(test,
+					    dma_iova_edu_mapped(dev, addr[i],
+								PAGE_SIZE),
+					    1, "page %u not mapped", i);
+
+	/* Unmapping page 2 unmaps it for the device, and only it. */
 	KUNIT_EXPECT_EQ(test, vm_munmap(uaddr + 2 * PAGE_SIZE, PAGE_SIZE), 0);
 	rw_odp_expect(test, child, GENMASK(3, 0) & ~BIT(2), seeds);
+	if (rw_translated(dev))
+		for (i = 0; i < 4; i++)
+			KUNIT_EXPECT_EQ_MSG(test,
+					    dma_iova_edu_mapped(dev, addr[i],
+								PAGE_SIZE),
+					    i == 2 ? 0 : 1,
+					    "IOMMU mapping of page %u", i);
 
-	mutex_lock(&child->umem_mutex);
-	addr = ib_umem_odp_dma_addr(child, 0);
-	mutex_unlock(&child->umem_mutex);
 	ib_umem_odp_release(child);
 	ib_umem_odp_release(root);
 	if (rw_translated(dev))
-		KUNIT_EXPECT_EQ_MSG(test, dma_iova_edu_mapped(dev, addr,
-							      PAGE_SIZE), 0,
-				    "page 0 still mapped");
+		for (i = 0; i < 4; i++)
+			KUNIT_EXPECT_EQ_MSG(test,
+					    dma_iova_edu_mapped(dev, addr[i],
+								PAGE_SIZE),
+					    0, "page %u still mapped", i);
 }
 
 static const bool rw_odp_params[] = { false, true };
