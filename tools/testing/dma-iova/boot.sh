@@ -22,7 +22,7 @@
 #                  on iWARP
 #          nfs:    NFS over RDMA in loopback inside the guest (the NFS
 #                  server exporting a tmpfs over Soft-RoCE, the NFS
-#                  client mounting it with proto=rdma): fio verify jobs
+#                  client mounting it with proto=rdma6): fio verify jobs
 #                  on the mount, O_DIRECT and buffered, read back again
 #                  after a fresh mount; the server's RDMA READ/WRITE
 #                  contexts must all come from bio_vecs; needs a kernel
@@ -91,11 +91,11 @@ label=$setup
 # setup expects, only the NVMe PCI disk's IOMMU domain applies.
 case $mode in
 rdma*)	wants="$wants rdma=connected disconnect=0" ;;
-nfs*)	wants="$wants nfs=mounted unmount=0" ;;
+nfs*)	wants="$wants nfs=mounted reread=all nfs_connects=1 unmount=0" ;;
 esac
 case $mode in
 rdma*|nfs*)
-	wants="$wants teardown=0 rdma_rw=used"
+	wants="$wants rdma_errors=0 teardown=0 rdma_rw=used"
 	[[ $mode == *-mr ]] && wants="$wants rdma_rw_mr=used"
 	expect=$(echo "$expect" | grep -o 'domain=[^ ]*')
 	label=$mode/$setup

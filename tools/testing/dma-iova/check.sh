@@ -196,7 +196,12 @@ if grep -q '^CONFIG_NVME_TARGET_RDMA=y' "$("$matrix" kernel x86_64 config)"; the
 			count $? "$m/$s"
 		done
 	done
-	for s in ${NFS_SETUPS-none}; do
+	nfs_setups=${NFS_SETUPS-none}
+	if ! grep -q '^CONFIG_SUNRPC_XPRT_RDMA=y' "$("$matrix" kernel x86_64 config)"; then
+		echo "nfs: the kernel lacks the NFS options of rdma.config; not run"
+		nfs_setups=
+	fi
+	for s in $nfs_setups; do
 		for m in nfs nfs-mr; do
 			"$here/boot.sh" "$initramfs" "$s" $m "$logs/$m"
 			count $? "$m/$s"
