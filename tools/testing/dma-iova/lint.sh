@@ -15,8 +15,11 @@
 #    or its tests builds drivers/infiniband/, drivers/nvme/ and
 #    lib/tests/ with mlx5 too.
 #    CI sets LINT_KERNELS="" (no other kernel, no mlx5) and
-#    LINT_PATCH_TARGET=vmlinux_o (each patch compiled into vmlinux.o,
-#    only the tip linked into a bzImage).
+#    LINT_PATCH_TARGET=touched: each patch compiles the objects of the
+#    C files the series adds or edits (those the test kernel builds),
+#    which a header the patch changes rebuilds too, and only the tip
+#    is built whole and linked into a bzImage.  (vmlinux_o compiles
+#    every object of each patch into vmlinux.o, without the link.)
 # One line per gate, then "N passed, N failed".
 #
 # Usage: lint.sh TREE KBUILD
@@ -148,15 +151,33 @@ else
 	# directory: its objects, in ccache from "make build", serve the
 	# first and the last patch, and each build of a patch serves the
 	# next run.
-	# LINT_PATCH_TARGET=vmlinux_o (what CI does) compiles every object
-	# of each patch into vmlinux.o without the final link (kallsyms,
-	# bzImage); the tip is linked in any case.
+	# LINT_PATCH_TARGET=vmlinux_o compiles every object of each patch
+	# into vmlinux.o without the final link (kallsyms, bzImage);
+	# LINT_PATCH_TARGET=touched (what CI does) only the objects of the
+	# series' C files that the tip builds and the patch has.  The tip
+	# is built whole and linked in any case.
 	cp "$kbuild/.config" "$logs/tip.config"
-	target=${LINT_PATCH_TARGET:-bzImage}
+	touched=
+	for f in $added $edited; do
+		case $f in *.c) ;; *) continue ;; esac
+		[ -e "$kbuild/${f%.c}.o" ] && touched="$touched $f"
+	done
+	mode=${LINT_PATCH_TARGET:-bzImage}
 	for c in $(git rev-list --reverse "$base..HEAD"); do
-		[ "$c" = "$(git rev-parse "$tip")" ] && target=bzImage
-		build_at "$c" "$logs/tip.config" "$kbuild" "build ($target)" \
-			"$target"
+		targets=("$mode")
+		[ "$c" = "$(git rev-parse "$tip")" ] && mode=bzImage targets=(bzImage)
+		if [ "$mode" = touched ]; then
+			targets=()
+			for f in $touched; do
+				git cat-file -e "$c:$f" 2> /dev/null &&
+					targets+=("${f%.c}.o")
+			done
+			# A patch of none of these files: make's
+			# preparation of the tree is still checked.
+			[ ${#targets[@]} -gt 0 ] || targets=(prepare)
+		fi
+		build_at "$c" "$logs/tip.config" "$kbuild" "build ($mode)" \
+			"${targets[@]}"
 	done
 	git checkout -q "$tip"
 
