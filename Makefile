@@ -18,6 +18,10 @@ export JOBS ?= $(shell nproc)
 # otherwise; with these, a clone in another folder hits the same cache.
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
+# The test kernel (KASAN, UBSAN, lockdep) is about 5,000 objects, and
+# "make lint" compiles variants of them per patch: ccache's default 5 GB
+# would evict the tip's objects and make the next build start cold.
+export CCACHE_MAXSIZE ?= 20G
 # matrix.py decides on ccache when it builds, after deps.sh has installed
 # it: a first build on a fresh machine must not go without it and the
 # next redo all.
