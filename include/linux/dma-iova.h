@@ -10,6 +10,7 @@
 #include <linux/dma-direction.h>
 #include <linux/types.h>
 
+struct bio_vec;
 struct device;
 struct dma_iova_log;
 struct page;
@@ -84,6 +85,10 @@ int dma_iova_link_page(struct device *dev, struct dma_iova_state *state,
 		       struct page *page, size_t page_offset, size_t offset,
 		       size_t size, enum dma_data_direction dir,
 		       unsigned long attrs, dma_addr_t *dma_addr);
+int dma_iova_link_bvecs(struct device *dev, struct dma_iova_state *state,
+			const struct bio_vec *bv, unsigned int nr,
+			size_t offset, enum dma_data_direction dir,
+			unsigned long attrs, dma_addr_t *dma_addrs);
 int dma_iova_sync(struct device *dev, struct dma_iova_state *state,
 		  size_t offset, size_t size);
 void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
@@ -137,6 +142,17 @@ static inline int dma_iova_link_page(struct device *dev,
 				     size_t offset, size_t size,
 				     enum dma_data_direction dir,
 				     unsigned long attrs, dma_addr_t *dma_addr)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int dma_iova_link_bvecs(struct device *dev,
+				      struct dma_iova_state *state,
+				      const struct bio_vec *bv,
+				      unsigned int nr, size_t offset,
+				      enum dma_data_direction dir,
+				      unsigned long attrs,
+				      dma_addr_t *dma_addrs)
 {
 	return -EOPNOTSUPP;
 }

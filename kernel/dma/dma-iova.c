@@ -12,6 +12,7 @@
  */
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
+#include <linux/bvec.h>
 #include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/dma-direct.h>
@@ -1125,6 +1126,148 @@ out_error:
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dma_iova_link_page);
+
+/*
+ * Link ranges one by one in per-piece mode, or at their bus addresses;
+ * unlink those linked when one fails.
+ */
+static int dma_iova_link_pieces(struct device *dev,
+				struct dma_iova_state *state,
+				const struct bio_vec *bv, unsigned int nr,
+				size_t offset, enum dma_data_direction dir,
+				unsigned long attrs, u64 bus_off,
+				dma_addr_t *dma_addrs)
+{
+	size_t done = 0;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < nr; done += bv[i].bv_len, i++) {
+		if (dma_iova_bus_addr(state))
+			ret = dma_iova_link_bus_addr(dev, state,
+						     bvec_phys(&bv[i]),
+						     offset + done,
+						     bv[i].bv_len, dir, bus_off,
+						     &dma_addrs[i]);
+		else
+			ret = dma_iova_link_piece(dev, state, bvec_phys(&bv[i]),
+						  offset + done, bv[i].bv_len,
+						  dir, attrs, &dma_addrs[i]);
+		if (ret) {
+			if (done)
+				dma_iova_unlink_pieces(dev, state, offset, done,
+						       dir,
+						       attrs | DMA_ATTR_SKIP_CPU_SYNC);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/**
+ * dma_iova_link_bvecs() - map ranges at consecutive offsets of a transfer
+ * @dev: device of the transfer
+ * @state: state set up by dma_iova_alloc()
+ * @bv: the ranges, in the order the device sees them
+ * @nr: number of ranges, at least one
+ * @offset: byte offset of the first range in the transfer; each further
+ *	range follows the one before
+ * @dir: direction of the DMA
+ * @attrs: %DMA_ATTR_* flags, as for dma_iova_link()
+ * @dma_addrs: where to store the DMA address of each range, @nr of them
+ *
+ * dma_iova_link() of every range, in one call: the state, the ranges and
+ * the device are looked at once, and behind an IOMMU the page table is
+ * written in one pass (a leaf table's entries at a time, where the IOMMU
+ * driver can), so that a driver that has its ranges at hand, such as the
+ * bio_vecs of a block request, pays per transfer what it would pay per
+ * range.  Each range must follow the rules of dma_iova_link(); in
+ * contiguous mode its address is @state->addr plus its offset, as there.
+ * A bio_vec may span several pages of physically contiguous memory.
+ *
+ * All or nothing: when it fails, none of the ranges is linked and the
+ * transfer is as it was.
+ *
+ * Context: Any context; does not sleep (allocates with %GFP_ATOMIC).
+ * Return: as for dma_iova_link(), and %-EINVAL also when @nr is 0 or a
+ * range is empty; never %-EOPNOTSUPP (a bio_vec has a struct page).
+ */
+int dma_iova_link_bvecs(struct device *dev, struct dma_iova_state *state,
+			const struct bio_vec *bv, unsigned int nr,
+			size_t offset, enum dma_data_direction dir,
+			unsigned long attrs, dma_addr_t *dma_addrs)
+{
+	size_t size = 0, done;
+	u64 bus_off = 0;
+	unsigned int i;
+	int ret;
+
+	if (!dma_iova_in_use(state) || !valid_dma_direction(dir) || !nr) {
+		ret = -EINVAL;
+		goto out_error;
+	}
+	for (i = 0; i < nr; i++) {
+		if (!bv[i].bv_len) {
+			ret = -EINVAL;
+			goto out_error;
+		}
+		if (check_add_overflow(size, bv[i].bv_len, &size)) {
+			ret = -ERANGE;
+			goto out_error;
+		}
+		ret = dma_iova_check_kind(dev, state, bvec_phys(&bv[i]),
+					  &bus_off);
+		if (ret)
+			goto out_error;
+	}
+	ret = dma_iova_check_range(state, offset, size);
+	if (ret)
+		goto out_error;
+	if (dma_iova_should_fail(size)) {
+		ret = -ENOMEM;
+		goto out_error;
+	}
+
+	if (dma_iova_contiguous(state) && !dma_iova_bus_addr(state)) {
+		if (offset < state->linked_end &&
+		    iommu_dma_iova_any_linked(dev, state->addr, offset, size)) {
+			ret = -EEXIST;
+			goto out_error;
+		}
+		ret = iommu_dma_iova_link_bvecs(dev, state->addr, state->size,
+						offset, bv, nr, dir, attrs);
+		if (ret < 0)
+			goto out_error;
+		if (ret)
+			state->linked |= DMA_IOVA_BOUNCED;
+		state->linked_end = max(state->linked_end, offset + size);
+		for (i = 0, done = offset; i < nr; done += bv[i].bv_len, i++) {
+			dma_addrs[i] = state->addr + done;
+			if (IS_ENABLED(CONFIG_DMA_API_DEBUG))
+				debug_dma_iova_link(dev, bvec_phys(&bv[i]),
+						    dma_addrs[i], bv[i].bv_len,
+						    dir, attrs);
+		}
+	} else {
+		ret = dma_iova_link_pieces(dev, state, bv, nr, offset, dir,
+					   attrs, bus_off, dma_addrs);
+		if (ret)
+			goto out_error;
+	}
+
+	state->linked += size;
+	for (i = 0, done = offset; i < nr; done += bv[i].bv_len, i++)
+		trace_dma_iova_link(dev, bvec_phys(&bv[i]), dma_addrs[i], done,
+				    bv[i].bv_len, dir);
+	dma_iova_count(dev, DMA_IOVA_STAT_LINKS, nr);
+	dma_iova_count(dev, DMA_IOVA_STAT_LINK_BYTES, size);
+	return 0;
+
+out_error:
+	dma_iova_count(dev, DMA_IOVA_STAT_LINK_ERRORS, 1);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(dma_iova_link_bvecs);
 
 /**
  * dma_iova_link() - map a physical range at an offset of a transfer

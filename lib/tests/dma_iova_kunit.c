@@ -18,6 +18,7 @@
 #include <kunit/device.h>
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
+#include <linux/bvec.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/dma-direct.h>
@@ -225,15 +226,22 @@ static size_t test_buf_differs(struct test_buf *buf, u8 seed, size_t off,
 	return bad;
 }
 
+/* How test_map_again() links: one range if it can, and in one call. */
+#define TEST_ONE_LINK		BIT(0)
+#define TEST_BVECS		BIT(1)
+
 /*
  * Map [start, start + size) of @buf as one transfer in the state of @map,
- * in its reserved space if it has one, one link per page piece (or one link for
- * all of it if the buffer is contiguous and @one_link), and sync it.
+ * in its reserved space if it has one, one link per page piece (or one
+ * link for all of it if the buffer is contiguous and @how has
+ * TEST_ONE_LINK), or all the page pieces in one dma_iova_link_bvecs()
+ * call (TEST_BVECS), and sync it.
  */
 static int test_map_again(struct device *dev, struct test_map *map,
 			  struct test_buf *buf, size_t start, size_t size,
-			  enum dma_data_direction dir, bool one_link)
+			  enum dma_data_direction dir, unsigned int how)
 {
+	struct bio_vec bv[TEST_PAGES + 1];
 	size_t off = start;
 	int ret;
 
@@ -247,8 +255,16 @@ static int test_map_again(struct device *dev, struct test_map *map,
 		size_t len = min(start + size - off,
 				 PAGE_SIZE - offset_in_page(off));
 
-		if (one_link && buf->contiguous)
+		if ((how & TEST_ONE_LINK) && buf->contiguous)
 			len = start + size - off;
+
+		if (how & TEST_BVECS) {
+			bvec_set_page(&bv[map->nr], buf->pages[off >> PAGE_SHIFT],
+				      len, offset_in_page(off));
+			map->len[map->nr++] = len;
+			off += len;
+			continue;
+		}
 
 		/* Every other range by its struct page. */
 		if (map->nr & 1)
@@ -268,6 +284,13 @@ static int test_map_again(struct device *dev, struct test_map *map,
 		map->mapped += len;
 		off += len;
 	}
+	if (how & TEST_BVECS) {
+		ret = dma_iova_link_bvecs(dev, &map->state, bv, map->nr, 0, dir,
+					  0, map->addr);
+		if (ret)
+			goto out_destroy;
+		map->mapped = size;
+	}
 	ret = dma_iova_sync(dev, &map->state, 0, size);
 	if (ret)
 		goto out_destroy;
@@ -281,17 +304,17 @@ out_destroy:
 /* As test_map_again(), in a new state. */
 static int __test_map(struct device *dev, struct test_map *map,
 		      struct test_buf *buf, size_t start, size_t size,
-		      enum dma_data_direction dir, bool one_link)
+		      enum dma_data_direction dir, unsigned int how)
 {
 	memset(map, 0, sizeof(*map));
-	return test_map_again(dev, map, buf, start, size, dir, one_link);
+	return test_map_again(dev, map, buf, start, size, dir, how);
 }
 
 static int test_map(struct device *dev, struct test_map *map,
 		    struct test_buf *buf, size_t start, size_t size,
 		    enum dma_data_direction dir)
 {
-	return __test_map(dev, map, buf, start, size, dir, false);
+	return __test_map(dev, map, buf, start, size, dir, 0);
 }
 
 /* Link [off, off + size) of @buf at offset @off of the transfer. */
@@ -1206,9 +1229,9 @@ KUNIT_ARRAY_PARAM_DESC(dma, dma_cases, name);
  * The device reads a scattered buffer through the mapping into its own
  * buffer and writes it back into a second scattered buffer: compare.
  * Behind an IOMMU each 4 KiB chunk, even one across pages that are apart
- * in memory, takes one DMA.
+ * in memory, takes one DMA.  @how is test_map_again()'s.
  */
-static void dma_iova_test_device_copy(struct kunit *test)
+static void test_device_copy(struct kunit *test, unsigned int how)
 {
 	const struct dma_case *c = test->param_value;
 	struct test_buf *src = test_buf_alloc(test);
@@ -1221,9 +1244,10 @@ static void dma_iova_test_device_copy(struct kunit *test)
 
 	test_buf_fill(src, 0x11);
 	test_buf_fill(dst, 0xa5);
-	KUNIT_ASSERT_EQ(test, test_map(dev, &in, src, c->start, c->size,
-				       DMA_TO_DEVICE), 0);
-	if (test_map(dev, &out, dst, c->start, c->size, DMA_FROM_DEVICE)) {
+	KUNIT_ASSERT_EQ(test, __test_map(dev, &in, src, c->start, c->size,
+					 DMA_TO_DEVICE, how), 0);
+	if (__test_map(dev, &out, dst, c->start, c->size, DMA_FROM_DEVICE,
+		       how)) {
 		dma_iova_destroy(dev, &in.state, in.mapped, DMA_TO_DEVICE, 0);
 		KUNIT_FAIL(test, "mapping the destination failed");
 		return;
@@ -1268,6 +1292,93 @@ static void dma_iova_test_device_copy(struct kunit *test)
 			bad++;
 	}
 	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "%zu bytes differ", bad);
+}
+
+static void dma_iova_test_device_copy(struct kunit *test)
+{
+	test_device_copy(test, 0);
+}
+
+/* The same transfers, each linked with one dma_iova_link_bvecs(). */
+static void dma_iova_test_device_copy_bvecs(struct kunit *test)
+{
+	test_device_copy(test, TEST_BVECS);
+}
+
+/*
+ * A batched link is all or nothing: a range it cannot link fails the
+ * call with the error dma_iova_link() would give, and none of the ranges
+ * before it stays linked; the ranges it links follow each other.
+ */
+static void dma_iova_test_link_bvecs_errors(struct kunit *test)
+{
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state = {};
+	size_t size = 3 * PAGE_SIZE;
+	struct bio_vec bv[3];
+	dma_addr_t addr[3];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		bvec_set_page(&bv[i], buf->pages[i], PAGE_SIZE, 0);
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state, test_buf_phys(buf, 0),
+					     size), 0);
+
+	KUNIT_EXPECT_EQ(test, dma_iova_link_bvecs(dev, &state, bv, 0, 0,
+						  DMA_TO_DEVICE, 0, addr),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, dma_iova_link_bvecs(dev, &state, bv, 3, 0,
+						  DMA_NONE, 0, addr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dma_iova_link_bvecs(dev, &state, bv, 3, 1,
+						  DMA_TO_DEVICE, 0, addr),
+			-ERANGE);
+	bv[1].bv_len = 0;
+	KUNIT_EXPECT_EQ(test, dma_iova_link_bvecs(dev, &state, bv, 3, 0,
+						  DMA_TO_DEVICE, 0, addr),
+			-EINVAL);
+	bv[1].bv_len = PAGE_SIZE;
+	KUNIT_EXPECT_EQ(test, test_linked(&state), 0);
+
+	if (dma_use_iova(&state)) {
+		/* the middle range starts inside a granule */
+		bv[1].bv_offset = 512;
+		bv[1].bv_len = PAGE_SIZE - 512;
+		KUNIT_EXPECT_EQ(test, dma_iova_link_bvecs(dev, &state, bv, 3,
+							  0, DMA_TO_DEVICE, 0,
+							  addr), -EXDEV);
+		bvec_set_page(&bv[1], buf->pages[1], PAGE_SIZE, 0);
+		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, state.addr,
+							  size), 0);
+
+		/* the last range is linked already */
+		KUNIT_ASSERT_EQ(test, test_link(dev, &state, buf, 2 * PAGE_SIZE,
+						PAGE_SIZE, DMA_TO_DEVICE), 0);
+		KUNIT_EXPECT_EQ(test, dma_iova_link_bvecs(dev, &state, bv, 3,
+							  0, DMA_TO_DEVICE, 0,
+							  addr), -EEXIST);
+		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, state.addr,
+							  size), 1);
+		KUNIT_EXPECT_EQ(test, test_linked(&state), PAGE_SIZE);
+		dma_iova_unlink(dev, &state, 2 * PAGE_SIZE, PAGE_SIZE,
+				DMA_TO_DEVICE, 0);
+	}
+	KUNIT_EXPECT_EQ(test, test_linked(&state), 0);
+
+	KUNIT_ASSERT_EQ(test, dma_iova_link_bvecs(dev, &state, bv, 3, 0,
+						  DMA_TO_DEVICE, 0, addr), 0);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), size);
+	if (dma_use_iova(&state)) {
+		for (i = 0; i < 3; i++)
+			KUNIT_EXPECT_EQ(test, addr[i],
+					state.addr + i * PAGE_SIZE);
+		KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, state.addr,
+							  size), 3);
+	}
+	addr[0] = state.addr;
+	dma_iova_destroy(dev, &state, size, DMA_TO_DEVICE, 0);
+	test_expect_unmapped(test, addr[0], size);
+	KUNIT_EXPECT_TRUE(test, test_state_clear(&state));
 }
 
 /*
@@ -2293,6 +2404,90 @@ static void dma_iova_test_inject_map(struct kunit *test)
 	test_expect_unmapped(test, addr, size);
 	KUNIT_EXPECT_EQ(test, test_swiotlb_used(dev), used);
 }
+
+static int test_map_bvecs_nosync(struct iommu_domain *domain,
+				 unsigned long iova, const struct bio_vec *bv,
+				 unsigned int nr, int prot, gfp_t gfp)
+{
+	struct kunit *test = kunit_get_current_test();
+	int ret;
+
+	if (++test_map_calls == test_map_fail_at)
+		return -ENOMEM;
+	kunit_deactivate_static_stub(test, iommu_map_bvecs_nosync);
+	ret = iommu_map_bvecs_nosync(domain, iova, bv, nr, prot, gfp);
+	kunit_activate_static_stub(test, iommu_map_bvecs_nosync,
+				   test_map_bvecs_nosync);
+	return ret;
+}
+
+/*
+ * dma_iova_test_inject_map() for a batched link of the same bytes in
+ * three ranges, one per page: a trusted device maps all three with one
+ * call, which fails; an untrusted one maps the bounced head, the middle
+ * page and the bounced tail one by one, and each fails in turn after
+ * those before it were mapped.  Nothing stays mapped or bounced, and the
+ * same call passes afterwards.
+ */
+static void dma_iova_test_inject_map_bvecs(struct kunit *test)
+{
+	const struct inject_map_case *c = test->param_value;
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	size_t start = 100, size = 3 * PAGE_SIZE - 200;
+	struct dma_iova_state state = {};
+	struct bio_vec bv[3];
+	dma_addr_t addr[3];
+	long used;
+
+	if (!dma_iova_merge_boundary(dev))
+		kunit_skip(test, "needs an IOMMU DMA domain (contiguous mode)");
+	if (c->untrusted) {
+		if (!is_swiotlb_active(dev))
+			kunit_skip(test, "needs swiotlb (boot with swiotlb=force)");
+		to_pci_dev(dev)->untrusted = true;
+		KUNIT_ASSERT_EQ(test,
+				kunit_add_action_or_reset(test,
+							  test_unset_untrusted,
+							  dev), 0);
+	}
+	used = test_swiotlb_used(dev);
+	bvec_set_page(&bv[0], buf->pages[0], PAGE_SIZE - start, start);
+	bvec_set_page(&bv[1], buf->pages[1], PAGE_SIZE, 0);
+	bvec_set_page(&bv[2], buf->pages[2], PAGE_SIZE - 100, 0);
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state,
+					     test_buf_phys(buf, start), size), 0);
+	KUNIT_ASSERT_TRUE(test, dma_use_iova(&state));
+	test_map_calls = 0;
+	test_map_fail_at = c->fail_at;
+	if (c->untrusted)
+		kunit_activate_static_stub(test, iommu_map_nosync,
+					   test_map_nosync);
+	else
+		kunit_activate_static_stub(test, iommu_map_bvecs_nosync,
+					   test_map_bvecs_nosync);
+	KUNIT_EXPECT_EQ(test, dma_iova_link_bvecs(dev, &state, bv, 3, 0,
+						  DMA_TO_DEVICE, 0, addr),
+			-ENOMEM);
+	if (c->untrusted)
+		kunit_deactivate_static_stub(test, iommu_map_nosync);
+	else
+		kunit_deactivate_static_stub(test, iommu_map_bvecs_nosync);
+	KUNIT_EXPECT_EQ(test, test_map_calls, c->fail_at);
+	test_expect_unmapped(test, state.addr, size);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), 0);
+	KUNIT_EXPECT_EQ_MSG(test, test_swiotlb_used(dev), used,
+			    "bounce slots leaked");
+
+	KUNIT_EXPECT_EQ(test, dma_iova_link_bvecs(dev, &state, bv, 3, 0,
+						  DMA_TO_DEVICE, 0, addr), 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, state.addr, size), 3);
+	addr[0] = state.addr;
+	dma_iova_destroy(dev, &state, size, DMA_TO_DEVICE, 0);
+	test_expect_unmapped(test, addr[0], size);
+	KUNIT_EXPECT_EQ(test, test_swiotlb_used(dev), used);
+}
 #else
 static void dma_iova_test_inject_alloc(struct kunit *test)
 {
@@ -2300,6 +2495,11 @@ static void dma_iova_test_inject_alloc(struct kunit *test)
 }
 
 static void dma_iova_test_inject_map(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_DMA_IOVA and CONFIG_IOMMU_DMA");
+}
+
+static void dma_iova_test_inject_map_bvecs(struct kunit *test)
 {
 	kunit_skip(test, "needs CONFIG_DMA_IOVA and CONFIG_IOMMU_DMA");
 }
@@ -2486,6 +2686,8 @@ static struct kunit_case dma_iova_test_cases[] = {
 	KUNIT_CASE(dma_iova_test_phys_kinds),
 	KUNIT_CASE(dma_iova_test_kmalloc_noncoherent),
 	KUNIT_CASE_PARAM(dma_iova_test_device_copy, dma_gen_params),
+	KUNIT_CASE_PARAM(dma_iova_test_device_copy_bvecs, dma_gen_params),
+	KUNIT_CASE(dma_iova_test_link_bvecs_errors),
 	KUNIT_CASE(dma_iova_test_small_mask),
 	KUNIT_CASE_PARAM(dma_iova_test_untrusted, untrusted_gen_params),
 	KUNIT_CASE_SLOW(dma_iova_test_concurrency),
@@ -2502,6 +2704,7 @@ static struct kunit_case dma_iova_test_cases[] = {
 	KUNIT_CASE(dma_iova_test_inject_alloc),
 	KUNIT_CASE(dma_iova_test_larger_than_memory),
 	KUNIT_CASE_PARAM(dma_iova_test_inject_map, inject_map_gen_params),
+	KUNIT_CASE_PARAM(dma_iova_test_inject_map_bvecs, inject_map_gen_params),
 	KUNIT_CASE(dma_iova_test_inject_log),
 	{}
 };

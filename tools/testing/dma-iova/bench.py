@@ -46,7 +46,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 BUILD = os.path.join(ROOT, 'build')
 TREE = os.path.join(BUILD, 'linux')
-MODES = ['sg', 'page', 'iova', 'iova-unlink', 'floor']
+MODES = ['sg', 'page', 'iova', 'iova-bvecs', 'iova-unlink', 'floor']
 
 
 def log(msg):
@@ -147,7 +147,8 @@ def fmt_ratio(a, b):
 def map_table(results, ns, unit):
     head = (f'{"setup":<13} {"N":>4} ' +
             ' '.join(f'{m:>11}' for m in MODES) +
-            f' {"sg/iova":>8} {"page/iova":>9} {"iova/floor":>10}')
+            f' {"sg/iova":>8} {"page/iova":>9} {"iova/floor":>10}'
+            f' {"bvecs/sg":>8} {"bvecs/floor":>11}')
     out = [f'map + unmap per request ({unit}, median)', head,
            '-' * len(head)]
     for setup, (times, _) in results.items():
@@ -157,7 +158,9 @@ def map_table(results, ns, unit):
                        ' '.join(f'{fmt_ns(t[m]):>11}' for m in MODES) +
                        f' {fmt_ratio(t["sg"], t["iova"]):>8}'
                        f' {fmt_ratio(t["page"], t["iova"]):>9}'
-                       f' {fmt_ratio(t["iova"], t["floor"]):>10}')
+                       f' {fmt_ratio(t["iova"], t["floor"]):>10}'
+                       f' {fmt_ratio(t["iova-bvecs"], t["sg"]):>8}'
+                       f' {fmt_ratio(t["iova-bvecs"], t["floor"]):>11}')
     out.append('')
     head = (f'{"setup":<13} {"N":>4} ' +
             ' '.join(f'{m:>17}' for m in MODES))
@@ -291,7 +294,7 @@ def profile_table(profiles, what, top=12):
     out = [f'Function profile, {what}, self time (function profiler;'
            ' instrumented, so only the ranking means anything)']
     for setup, modes in profiles.items():
-        for mode in ('iova', 'floor', 'sg', f'nvme-{what}'):
+        for mode in ('iova', 'iova-bvecs', 'floor', 'sg', f'nvme-{what}'):
             rows = modes.get(mode)
             if not rows:
                 continue
