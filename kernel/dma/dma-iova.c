@@ -1129,30 +1129,37 @@ EXPORT_SYMBOL_GPL(dma_iova_link_page);
 
 /*
  * Link ranges one by one in per-piece mode, or at their bus addresses;
- * unlink those linked when one fails.
+ * unlink those linked when one fails.  Ranges of P2P memory may come from
+ * several providers that @dev reaches the same way, each at its own bus
+ * offset: that is looked up per range.
  */
 static int dma_iova_link_pieces(struct device *dev,
 				struct dma_iova_state *state,
 				const struct bio_vec *bv, unsigned int nr,
 				size_t offset, enum dma_data_direction dir,
-				unsigned long attrs, u64 bus_off,
-				dma_addr_t *dma_addrs)
+				unsigned long attrs, dma_addr_t *dma_addrs)
 {
 	size_t done = 0;
 	unsigned int i;
+	u64 bus_off;
 	int ret;
 
 	for (i = 0; i < nr; done += bv[i].bv_len, i++) {
-		if (dma_iova_bus_addr(state))
-			ret = dma_iova_link_bus_addr(dev, state,
-						     bvec_phys(&bv[i]),
-						     offset + done,
-						     bv[i].bv_len, dir, bus_off,
-						     &dma_addrs[i]);
-		else
+		if (dma_iova_bus_addr(state)) {
+			ret = dma_iova_check_kind(dev, state, bvec_phys(&bv[i]),
+						  &bus_off);
+			if (!ret)
+				ret = dma_iova_link_bus_addr(dev, state,
+							     bvec_phys(&bv[i]),
+							     offset + done,
+							     bv[i].bv_len, dir,
+							     bus_off,
+							     &dma_addrs[i]);
+		} else {
 			ret = dma_iova_link_piece(dev, state, bvec_phys(&bv[i]),
 						  offset + done, bv[i].bv_len,
 						  dir, attrs, &dma_addrs[i]);
+		}
 		if (ret) {
 			if (done)
 				dma_iova_unlink_pieces(dev, state, offset, done,
@@ -1191,6 +1198,8 @@ static int dma_iova_link_pieces(struct device *dev,
  * Context: Any context; does not sleep (allocates with %GFP_ATOMIC).
  * Return: as for dma_iova_link(), and %-EINVAL also when @nr is 0 or a
  * range is empty; never %-EOPNOTSUPP (a bio_vec has a struct page).
+ * When several ranges are at fault, which of their errors is returned is
+ * not defined.
  */
 int dma_iova_link_bvecs(struct device *dev, struct dma_iova_state *state,
 			const struct bio_vec *bv, unsigned int nr,
@@ -1250,7 +1259,7 @@ int dma_iova_link_bvecs(struct device *dev, struct dma_iova_state *state,
 		}
 	} else {
 		ret = dma_iova_link_pieces(dev, state, bv, nr, offset, dir,
-					   attrs, bus_off, dma_addrs);
+					   attrs, dma_addrs);
 		if (ret)
 			goto out_error;
 	}
