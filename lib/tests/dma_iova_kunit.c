@@ -2348,6 +2348,62 @@ static const struct inject_map_case inject_map_cases[] = {
 KUNIT_ARRAY_PARAM_DESC(inject_map, inject_map_cases, name);
 
 /*
+ * Skip an inject_map case where it cannot run, make the device untrusted
+ * for the cases that bounce, and return the swiotlb slots in use before.
+ */
+static long test_inject_map_begin(struct kunit *test,
+				  const struct inject_map_case *c)
+{
+	struct device *dev = test_dev(test);
+
+	if (!dma_iova_merge_boundary(dev))
+		kunit_skip(test, "needs an IOMMU DMA domain (contiguous mode)");
+	if (c->untrusted) {
+		if (!is_swiotlb_active(dev))
+			kunit_skip(test, "needs swiotlb (boot with swiotlb=force)");
+		to_pci_dev(dev)->untrusted = true;
+		KUNIT_ASSERT_EQ(test,
+				kunit_add_action_or_reset(test,
+							  test_unset_untrusted,
+							  dev), 0);
+	}
+	return test_swiotlb_used(dev);
+}
+
+/*
+ * After a link that failed at the c->fail_at-th map: nothing of the
+ * transfer is mapped, linked or bounced.
+ */
+static void test_inject_map_failed(struct kunit *test,
+				   const struct inject_map_case *c,
+				   struct dma_iova_state *state, size_t size,
+				   long used)
+{
+	KUNIT_EXPECT_EQ(test, test_map_calls, c->fail_at);
+	test_expect_unmapped(test, state->addr, size);
+	KUNIT_EXPECT_EQ(test, test_linked(state), 0);
+	KUNIT_EXPECT_EQ_MSG(test, test_swiotlb_used(test_dev(test)), used,
+			    "bounce slots leaked");
+}
+
+/*
+ * After the same link passed: its three granules are mapped, and the
+ * destroy leaves nothing mapped or bounced.
+ */
+static void test_inject_map_end(struct kunit *test,
+				struct dma_iova_state *state, size_t size,
+				long used)
+{
+	struct device *dev = test_dev(test);
+	dma_addr_t addr = state->addr;
+
+	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, addr, size), 3);
+	dma_iova_destroy(dev, state, size, DMA_TO_DEVICE, 0);
+	test_expect_unmapped(test, addr, size);
+	KUNIT_EXPECT_EQ(test, test_swiotlb_used(dev), used);
+}
+
+/*
  * A map that fails part-way through a link: the link returns -ENOMEM and
  * leaves nothing of its range mapped, no bounce slot taken, and the
  * transfer as it was, so that the same link can be tried again.  An
@@ -2365,18 +2421,7 @@ static void dma_iova_test_inject_map(struct kunit *test)
 	dma_addr_t addr;
 	long used;
 
-	if (!dma_iova_merge_boundary(dev))
-		kunit_skip(test, "needs an IOMMU DMA domain (contiguous mode)");
-	if (c->untrusted) {
-		if (!is_swiotlb_active(dev))
-			kunit_skip(test, "needs swiotlb (boot with swiotlb=force)");
-		to_pci_dev(dev)->untrusted = true;
-		KUNIT_ASSERT_EQ(test,
-				kunit_add_action_or_reset(test,
-							  test_unset_untrusted,
-							  dev), 0);
-	}
-	used = test_swiotlb_used(dev);
+	used = test_inject_map_begin(test, c);
 
 	KUNIT_ASSERT_EQ(test, dma_iova_alloc(dev, &state,
 					     test_buf_phys(buf, start), size), 0);
@@ -2388,21 +2433,13 @@ static void dma_iova_test_inject_map(struct kunit *test)
 					    test_buf_phys(buf, start), 0, size,
 					    DMA_TO_DEVICE, 0, &addr), -ENOMEM);
 	kunit_deactivate_static_stub(test, iommu_map_nosync);
-	KUNIT_EXPECT_EQ(test, test_map_calls, c->fail_at);
-	test_expect_unmapped(test, state.addr, size);
-	KUNIT_EXPECT_EQ(test, test_linked(&state), 0);
-	KUNIT_EXPECT_EQ_MSG(test, test_swiotlb_used(dev), used,
-			    "bounce slots leaked");
+	test_inject_map_failed(test, c, &state, size, used);
 
 	/* the same link passes once the IOMMU has memory again */
 	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state,
 					    test_buf_phys(buf, start), 0, size,
 					    DMA_TO_DEVICE, 0, &addr), 0);
-	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, state.addr, size), 3);
-	addr = state.addr;
-	dma_iova_destroy(dev, &state, size, DMA_TO_DEVICE, 0);
-	test_expect_unmapped(test, addr, size);
-	KUNIT_EXPECT_EQ(test, test_swiotlb_used(dev), used);
+	test_inject_map_end(test, &state, size, used);
 }
 
 static int test_map_bvecs_nosync(struct iommu_domain *domain,
@@ -2440,18 +2477,7 @@ static void dma_iova_test_inject_map_bvecs(struct kunit *test)
 	dma_addr_t addr[3];
 	long used;
 
-	if (!dma_iova_merge_boundary(dev))
-		kunit_skip(test, "needs an IOMMU DMA domain (contiguous mode)");
-	if (c->untrusted) {
-		if (!is_swiotlb_active(dev))
-			kunit_skip(test, "needs swiotlb (boot with swiotlb=force)");
-		to_pci_dev(dev)->untrusted = true;
-		KUNIT_ASSERT_EQ(test,
-				kunit_add_action_or_reset(test,
-							  test_unset_untrusted,
-							  dev), 0);
-	}
-	used = test_swiotlb_used(dev);
+	used = test_inject_map_begin(test, c);
 	bvec_set_page(&bv[0], buf->pages[0], PAGE_SIZE - start, start);
 	bvec_set_page(&bv[1], buf->pages[1], PAGE_SIZE, 0);
 	bvec_set_page(&bv[2], buf->pages[2], PAGE_SIZE - 100, 0);
@@ -2474,19 +2500,11 @@ static void dma_iova_test_inject_map_bvecs(struct kunit *test)
 		kunit_deactivate_static_stub(test, iommu_map_nosync);
 	else
 		kunit_deactivate_static_stub(test, iommu_map_bvecs_nosync);
-	KUNIT_EXPECT_EQ(test, test_map_calls, c->fail_at);
-	test_expect_unmapped(test, state.addr, size);
-	KUNIT_EXPECT_EQ(test, test_linked(&state), 0);
-	KUNIT_EXPECT_EQ_MSG(test, test_swiotlb_used(dev), used,
-			    "bounce slots leaked");
+	test_inject_map_failed(test, c, &state, size, used);
 
 	KUNIT_EXPECT_EQ(test, dma_iova_link_bvecs(dev, &state, bv, 3, 0,
 						  DMA_TO_DEVICE, 0, addr), 0);
-	KUNIT_EXPECT_EQ(test, dma_iova_edu_mapped(dev, state.addr, size), 3);
-	addr[0] = state.addr;
-	dma_iova_destroy(dev, &state, size, DMA_TO_DEVICE, 0);
-	test_expect_unmapped(test, addr[0], size);
-	KUNIT_EXPECT_EQ(test, test_swiotlb_used(dev), used);
+	test_inject_map_end(test, &state, size, used);
 }
 #else
 static void dma_iova_test_inject_alloc(struct kunit *test)
