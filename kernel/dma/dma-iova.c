@@ -517,68 +517,45 @@ static int dma_iova_piece_error(struct device *dev,
 }
 
 /*
- * Map a piece for dma-direct without dma_map_ops while DMA-API debugging
- * is off, the distro case without an IOMMU: with dma_direct_map_page(),
- * as dma_direct_map_sg() maps its entries, instead of through
- * dma_map_page_attrs() and a look at swiotlb's pools afterwards.  Only a
- * piece that bounced, or any piece of a device that is not DMA coherent,
- * leaves work to its teardown, and only those are logged.  Pieces mapped
- * any other way always are: by dma_map_ops or the IOMMU, or for DMA-API
- * debugging, which must see each unmap.
- *
- * Out of line: the overflow warning of dma_direct_map_page() takes the
- * address of a local, which would give every link a stack protector.
+ * Map a piece with dma_map_page_attrs() and log it for its unlink: the way
+ * of a device behind dma_map_ops or an IOMMU, of P2P memory through the
+ * host bridge, and of any device while DMA-API debugging runs, which must
+ * see each unmap.  dma_iova_link_direct() maps the common case.
  */
-static noinline dma_addr_t dma_iova_map_direct(struct device *dev,
-					       phys_addr_t phys, size_t size,
-					       enum dma_data_direction dir,
-					       unsigned long attrs)
-{
-	struct page *page = pfn_to_page(PHYS_PFN(phys));
-	dma_addr_t addr;
-
-	addr = dma_direct_map_page(dev, page, offset_in_page(phys), size, dir,
-				   attrs);
-	kmsan_handle_dma(page, offset_in_page(phys), size, dir);
-	trace_dma_map_page(dev, phys, addr, size, dir, attrs);
-	return addr;
-}
-
 static int dma_iova_link_piece(struct device *dev, struct dma_iova_state *state,
 			       phys_addr_t phys, size_t offset, size_t size,
 			       enum dma_data_direction dir, unsigned long attrs,
 			       dma_addr_t *dma_addr)
 {
-	bool needs_log;
 	dma_addr_t addr;
 	int ret;
 
-	if (!get_dma_ops(dev) && !use_dma_iommu(dev) && !dma_debug_active()) {
-		addr = dma_iova_map_direct(dev, phys, size, dir, attrs);
-		if (addr == DMA_MAPPING_ERROR)
-			return dma_iova_piece_error(dev, state, size);
-		needs_log = !dev_is_dma_coherent(dev) ||
-			addr != phys_to_dma(dev, phys);
-	} else {
-		addr = dma_map_page_attrs(dev, pfn_to_page(PHYS_PFN(phys)),
-					  offset_in_page(phys), size, dir,
-					  attrs);
-		if (dma_mapping_error(dev, addr))
-			return dma_iova_piece_error(dev, state, size);
-		needs_log = true;
+	addr = dma_map_page_attrs(dev, pfn_to_page(PHYS_PFN(phys)),
+				  offset_in_page(phys), size, dir, attrs);
+	if (dma_mapping_error(dev, addr))
+		return dma_iova_piece_error(dev, state, size);
+	ret = dma_iova_log_add(state, addr, offset, size, dir);
+	if (ret) {
+		dma_unmap_page_attrs(dev, addr, size, dir,
+				     attrs | DMA_ATTR_SKIP_CPU_SYNC);
+		return ret;
 	}
-
-	if (needs_log) {
-		ret = dma_iova_log_add(state, addr, offset, size, dir);
-		if (ret) {
-			dma_unmap_page_attrs(dev, addr, size, dir,
-					     attrs | DMA_ATTR_SKIP_CPU_SYNC);
-			return ret;
-		}
-		dma_iova_count(dev, DMA_IOVA_STAT_LOGGED, 1);
-	}
+	dma_iova_count(dev, DMA_IOVA_STAT_LOGGED, 1);
 	*dma_addr = addr;
 	return 0;
+}
+
+/*
+ * Does a range of @state go to dma_iova_link_direct()?  Host memory in
+ * per-piece mode for dma-direct without dma_map_ops, while DMA-API
+ * debugging is off: the distro case without an IOMMU.
+ */
+static bool dma_iova_direct(struct device *dev,
+			    const struct dma_iova_state *state)
+{
+	return !dma_iova_contiguous(state) &&
+	       !(state->linked & DMA_IOVA_KIND) && !get_dma_ops(dev) &&
+	       !use_dma_iommu(dev) && !dma_debug_active();
 }
 
 /* The logged piece with the lowest offset at or above @offset, or NULL. */
@@ -651,6 +628,82 @@ static void dma_iova_unlink_pieces(struct device *dev,
 		if (!state->log)
 			break;
 	}
+}
+
+/*
+ * Link ranges of host memory on dma-direct the way dma_direct_map_sg()
+ * maps its entries: with dma_direct_map_page() inline (this is its only
+ * caller here), in one pass that also checks each range, so that a batch
+ * costs what a scatterlist of as many entries does.  Only a piece that
+ * bounced, or any piece of a device that is not DMA coherent, leaves work
+ * to its unlink and is logged.  Stores the bytes linked in *@linked; on
+ * failure unlinks the ranges it linked.
+ *
+ * Out of line: the overflow warning of dma_direct_map_page() takes the
+ * address of a local, which gives this function a stack protector, once
+ * per batch.
+ */
+static noinline int dma_iova_link_direct(struct device *dev,
+					 struct dma_iova_state *state,
+					 const struct bio_vec *bv,
+					 unsigned int nr, size_t offset,
+					 enum dma_data_direction dir,
+					 unsigned long attrs,
+					 dma_addr_t *dma_addrs, size_t *linked)
+{
+	bool coherent = dev_is_dma_coherent(dev);
+	size_t pos = offset;
+	unsigned int i;
+	int ret;
+
+	if (offset > state->size)
+		return -ERANGE;
+	for (i = 0; i < nr; i++) {
+		struct page *page = bv[i].bv_page;
+		unsigned int len = bv[i].bv_len;
+		phys_addr_t phys = bvec_phys(&bv[i]);
+		dma_addr_t addr;
+
+		if (!len) {
+			ret = -EINVAL;
+			goto out_unlink;
+		}
+		if (len > state->size - pos) {
+			ret = -ERANGE;
+			goto out_unlink;
+		}
+		if (is_pci_p2pdma_page(page)) {
+			ret = -EREMOTEIO;
+			goto out_unlink;
+		}
+		addr = dma_direct_map_page(dev, page, bv[i].bv_offset, len,
+					   dir, attrs);
+		if (addr == DMA_MAPPING_ERROR) {
+			ret = dma_iova_piece_error(dev, state, len);
+			goto out_unlink;
+		}
+		kmsan_handle_dma(page, bv[i].bv_offset, len, dir);
+		trace_dma_map_page(dev, phys, addr, len, dir, attrs);
+		if (!coherent || addr != phys_to_dma(dev, phys)) {
+			ret = dma_iova_log_add(state, addr, pos, len, dir);
+			if (ret) {
+				dma_unmap_page_attrs(dev, addr, len, dir,
+						     attrs | DMA_ATTR_SKIP_CPU_SYNC);
+				goto out_unlink;
+			}
+			dma_iova_count(dev, DMA_IOVA_STAT_LOGGED, 1);
+		}
+		dma_addrs[i] = addr;
+		pos += len;
+	}
+	*linked = pos - offset;
+	return 0;
+
+out_unlink:
+	if (pos != offset)
+		dma_iova_unlink_pieces(dev, state, offset, pos - offset, dir,
+				       attrs | DMA_ATTR_SKIP_CPU_SYNC);
+	return ret;
 }
 
 /* PCI peer-to-peer memory ------------------------------------------- */
@@ -1107,6 +1160,16 @@ int dma_iova_link_page(struct device *dev, struct dma_iova_state *state,
 		if (IS_ENABLED(CONFIG_DMA_API_DEBUG))
 			debug_dma_iova_link(dev, phys, addr, size, dir,
 					    attrs);
+	} else if (dma_iova_direct(dev, state) &&
+		   (size | page_offset) <= UINT_MAX) {
+		struct bio_vec bv;
+		size_t linked;
+
+		bvec_set_page(&bv, page, size, page_offset);
+		ret = dma_iova_link_direct(dev, state, &bv, 1, offset, dir,
+					   attrs, &addr, &linked);
+		if (ret)
+			goto out_error;
 	} else {
 		ret = dma_iova_link_piece(dev, state, phys, offset, size, dir,
 					  attrs, &addr);
@@ -1215,6 +1278,19 @@ int dma_iova_link_bvecs(struct device *dev, struct dma_iova_state *state,
 		ret = -EINVAL;
 		goto out_error;
 	}
+	if (dma_iova_direct(dev, state)) {
+		ret = dma_iova_link_direct(dev, state, bv, nr, offset, dir,
+					   attrs, dma_addrs, &size);
+		if (!ret && dma_iova_should_fail(size)) {
+			dma_iova_unlink_pieces(dev, state, offset, size, dir,
+					       attrs | DMA_ATTR_SKIP_CPU_SYNC);
+			ret = -ENOMEM;
+		}
+		if (ret)
+			goto out_error;
+		goto out_linked;
+	}
+
 	for (i = 0; i < nr; i++) {
 		if (!bv[i].bv_len) {
 			ret = -EINVAL;
@@ -1264,10 +1340,14 @@ int dma_iova_link_bvecs(struct device *dev, struct dma_iova_state *state,
 			goto out_error;
 	}
 
+out_linked:
 	state->linked += size;
-	for (i = 0, done = offset; i < nr; done += bv[i].bv_len, i++)
-		trace_dma_iova_link(dev, bvec_phys(&bv[i]), dma_addrs[i], done,
-				    bv[i].bv_len, dir);
+	if (trace_dma_iova_link_enabled()) {
+		for (i = 0, done = offset; i < nr; done += bv[i].bv_len, i++)
+			trace_dma_iova_link(dev, bvec_phys(&bv[i]),
+					    dma_addrs[i], done, bv[i].bv_len,
+					    dir);
+	}
 	dma_iova_count(dev, DMA_IOVA_STAT_LINKS, nr);
 	dma_iova_count(dev, DMA_IOVA_STAT_LINK_BYTES, size);
 	return 0;

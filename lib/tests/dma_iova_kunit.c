@@ -2583,6 +2583,62 @@ static void dma_iova_test_inject_log(struct kunit *test)
 }
 
 /*
+ * A batch that the log cannot take fails as a whole: the range that got
+ * the first chunk's last slot is unmapped again, with its bounce slot, and
+ * the pieces linked before the batch stay linked.  On dma-direct without
+ * DMA-API debugging, that is the batch's inline path.
+ */
+static void dma_iova_test_inject_log_bvecs(struct kunit *test)
+{
+	struct test_buf *buf = test_buf_alloc(test);
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state = {};
+	long used = test_swiotlb_used(dev);
+	struct bio_vec bv[3];
+	dma_addr_t addrs[3];
+	phys_addr_t phys;
+	size_t off;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc_layout(dev, &state,
+						    test_buf_phys(buf, 0),
+						    9 * 512, 512), 0);
+	KUNIT_ASSERT_FALSE(test, dma_use_iova(&state));
+	for (off = 0; off < 6 * 512; off += 512)
+		KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state,
+						    test_buf_phys(buf, off),
+						    off, 512, DMA_TO_DEVICE, 0,
+						    &addrs[0]), 0);
+	if (!state.log) {
+		dma_iova_destroy(dev, &state, off, DMA_TO_DEVICE, 0);
+		kunit_skip(test, "pieces need no unmapping here: nothing logged");
+	}
+	for (i = 0; i < 3; i++) {
+		phys = test_buf_phys(buf, off + i * 512);
+		bvec_set_page(&bv[i], pfn_to_page(PHYS_PFN(phys)), 512,
+			      offset_in_page(phys));
+	}
+
+	kunit_activate_static_stub(test, dma_iova_log_alloc,
+				   test_log_alloc_fails);
+	KUNIT_EXPECT_EQ(test, dma_iova_link_bvecs(dev, &state, bv, 3, off,
+						  DMA_TO_DEVICE, 0, addrs),
+			-ENOMEM);
+	kunit_deactivate_static_stub(test, dma_iova_log_alloc);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), off);
+	/* Six pieces keep their slots if they bounced, the batch's none. */
+	if (test_swiotlb_used(dev) != used)
+		KUNIT_EXPECT_EQ(test, test_swiotlb_used(dev), used + 6);
+
+	KUNIT_EXPECT_EQ(test, dma_iova_link_bvecs(dev, &state, bv, 3, off,
+						  DMA_TO_DEVICE, 0, addrs), 0);
+	KUNIT_EXPECT_EQ(test, test_linked(&state), 9 * 512);
+	dma_iova_destroy(dev, &state, 9 * 512, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_TRUE(test, test_state_clear(&state));
+	KUNIT_EXPECT_EQ(test, test_swiotlb_used(dev), used);
+}
+
+/*
  * The state is what a driver pays per request, twice for data and
  * metadata: it must stay small (upstream's is 16 bytes).
  */
@@ -2724,6 +2780,7 @@ static struct kunit_case dma_iova_test_cases[] = {
 	KUNIT_CASE_PARAM(dma_iova_test_inject_map, inject_map_gen_params),
 	KUNIT_CASE_PARAM(dma_iova_test_inject_map_bvecs, inject_map_gen_params),
 	KUNIT_CASE(dma_iova_test_inject_log),
+	KUNIT_CASE(dma_iova_test_inject_log_bvecs),
 	{}
 };
 
@@ -2772,6 +2829,7 @@ static struct kunit_case dma_iova_contract_cases[] = {
 	KUNIT_CASE(dma_iova_test_state_size),
 	KUNIT_CASE(dma_iova_test_log_lookup),
 	KUNIT_CASE(dma_iova_test_inject_log),
+	KUNIT_CASE(dma_iova_test_inject_log_bvecs),
 	{}
 };
 

@@ -78,6 +78,10 @@ timeout --foreground "$timeout" "${machine[@]}" \
 qrc=$?
 secs=$(( $(date +%s) - start ))
 sed -i 's/\r$//' "$log"
+# A kernel message printed while init writes a result line can land
+# between "DMA-IOVA-RESULT " and its key=value, which then starts the
+# next line: put the two back together, the message after them.
+perl -0pi -e 's/^(DMA-IOVA-RESULT )(?![a-z_0-9]+=)(.*)\n([a-z_0-9]+=\S*)\n/$1$3\n$2\n/mg' "$log"
 rm -f "$disk" "$mdisk"
 
 problems=()
