@@ -275,19 +275,23 @@ def work_tree(name, rev):
 
 
 def map_profiles(lines):
-    """{mode: [(function, hits, self time)]} from the PROFILE blocks."""
-    profiles, mode = {}, None
+    """{mode: [(function, hits, self time)]} from the PROFILE blocks, the
+    figures of a function on several CPUs added up, most time first."""
+    sums, mode = {}, None
     for x in lines:
         if x.startswith('PROFILE-BEGIN '):
             mode = parse(x).get('mode')
-            profiles[mode] = []
+            sums[mode] = {}
         elif x.startswith('PROFILE-END'):
             mode = None
         elif mode:
             f = x.split()
             if len(f) >= 4 and f[1].isdigit():
-                profiles[mode].append((f[0], int(f[1]), f[2] + ' ' + f[3]))
-    return profiles
+                hits, time = sums[mode].get(f[0], (0, 0.0))
+                sums[mode][f[0]] = (hits + int(f[1]), time + float(f[2]))
+    return {m: sorted(((f, h, f'{t:.3f} us') for f, (h, t) in d.items()),
+                      key=lambda r: -float(r[2].split()[0]))
+            for m, d in sums.items()}
 
 
 def profile_table(profiles, what, top=12):
