@@ -517,6 +517,25 @@ static int dma_iova_piece_error(struct device *dev,
 }
 
 /*
+ * Log a piece just mapped at @addr for its unlink, or, when the log cannot
+ * take it, unmap it again.
+ */
+static int dma_iova_log_piece(struct device *dev, struct dma_iova_state *state,
+			      dma_addr_t addr, size_t offset, size_t size,
+			      enum dma_data_direction dir, unsigned long attrs)
+{
+	int ret = dma_iova_log_add(state, addr, offset, size, dir);
+
+	if (ret) {
+		dma_unmap_page_attrs(dev, addr, size, dir,
+				     attrs | DMA_ATTR_SKIP_CPU_SYNC);
+		return ret;
+	}
+	dma_iova_count(dev, DMA_IOVA_STAT_LOGGED, 1);
+	return 0;
+}
+
+/*
  * Map a piece with dma_map_page_attrs() and log it for its unlink: the way
  * of a device behind dma_map_ops or an IOMMU, of P2P memory through the
  * host bridge, and of any device while DMA-API debugging runs, which must
@@ -534,13 +553,9 @@ static int dma_iova_link_piece(struct device *dev, struct dma_iova_state *state,
 				  offset_in_page(phys), size, dir, attrs);
 	if (dma_mapping_error(dev, addr))
 		return dma_iova_piece_error(dev, state, size);
-	ret = dma_iova_log_add(state, addr, offset, size, dir);
-	if (ret) {
-		dma_unmap_page_attrs(dev, addr, size, dir,
-				     attrs | DMA_ATTR_SKIP_CPU_SYNC);
+	ret = dma_iova_log_piece(dev, state, addr, offset, size, dir, attrs);
+	if (ret)
 		return ret;
-	}
-	dma_iova_count(dev, DMA_IOVA_STAT_LOGGED, 1);
 	*dma_addr = addr;
 	return 0;
 }
@@ -685,13 +700,10 @@ static noinline int dma_iova_link_direct(struct device *dev,
 		kmsan_handle_dma(page, bv[i].bv_offset, len, dir);
 		trace_dma_map_page(dev, phys, addr, len, dir, attrs);
 		if (!coherent || addr != phys_to_dma(dev, phys)) {
-			ret = dma_iova_log_add(state, addr, pos, len, dir);
-			if (ret) {
-				dma_unmap_page_attrs(dev, addr, len, dir,
-						     attrs | DMA_ATTR_SKIP_CPU_SYNC);
+			ret = dma_iova_log_piece(dev, state, addr, pos, len,
+						 dir, attrs);
+			if (ret)
 				goto out_unlink;
-			}
-			dma_iova_count(dev, DMA_IOVA_STAT_LOGGED, 1);
 		}
 		dma_addrs[i] = addr;
 		pos += len;

@@ -2583,6 +2583,30 @@ static void dma_iova_test_inject_log(struct kunit *test)
 }
 
 /*
+ * Set up a transfer of @n pieces of 512 bytes of @buf, per piece behind an
+ * IOMMU too (an inner boundary inside a page), and link pieces
+ * [0, @linked) of it one by one.
+ */
+static void test_link_pieces(struct kunit *test, struct dma_iova_state *state,
+			     struct test_buf *buf, unsigned int n,
+			     unsigned int linked)
+{
+	struct device *dev = test_dev(test);
+	dma_addr_t addr;
+	size_t off;
+
+	KUNIT_ASSERT_EQ(test, dma_iova_alloc_layout(dev, state,
+						    test_buf_phys(buf, 0),
+						    n * 512, 512), 0);
+	KUNIT_ASSERT_FALSE(test, dma_use_iova(state));
+	for (off = 0; off < linked * 512; off += 512)
+		KUNIT_ASSERT_EQ(test, dma_iova_link(dev, state,
+						    test_buf_phys(buf, off),
+						    off, 512, DMA_TO_DEVICE, 0,
+						    &addr), 0);
+}
+
+/*
  * A batch that the log cannot take fails as a whole: the range that got
  * the first chunk's last slot is unmapped again, with its bounce slot, and
  * the pieces linked before the batch stay linked.  On dma-direct without
@@ -2596,19 +2620,11 @@ static void dma_iova_test_inject_log_bvecs(struct kunit *test)
 	long used = test_swiotlb_used(dev);
 	struct bio_vec bv[3];
 	dma_addr_t addrs[3];
+	size_t off = 6 * 512;
 	phys_addr_t phys;
-	size_t off;
 	int i;
 
-	KUNIT_ASSERT_EQ(test, dma_iova_alloc_layout(dev, &state,
-						    test_buf_phys(buf, 0),
-						    9 * 512, 512), 0);
-	KUNIT_ASSERT_FALSE(test, dma_use_iova(&state));
-	for (off = 0; off < 6 * 512; off += 512)
-		KUNIT_ASSERT_EQ(test, dma_iova_link(dev, &state,
-						    test_buf_phys(buf, off),
-						    off, 512, DMA_TO_DEVICE, 0,
-						    &addrs[0]), 0);
+	test_link_pieces(test, &state, buf, 9, 6);
 	if (!state.log) {
 		dma_iova_destroy(dev, &state, off, DMA_TO_DEVICE, 0);
 		kunit_skip(test, "pieces need no unmapping here: nothing logged");
