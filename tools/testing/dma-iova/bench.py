@@ -13,12 +13,13 @@ invalidation descriptors of each mode per request.
 nvme: the base kernel and the patched one, built from the same (SMP)
 configuration, run the same fio jobs (bench.fio) on the same emulated
 NVMe disk; the table puts IOPS, completion latency, guest CPU time per
-I/O and requests per I/O side by side.  Each kernel boots twice per
-setup: with one CPU online for the one-thread jobs, and with two for the
-2x jobs, one fio thread and one NVMe I/O queue per CPU.  In setups where
-nvme-pci keeps IOVA space per tag for transfers too large for the IOVA
-allocator's caches, the patched kernel runs a third time without it
-(nvme.iova_reserve_mb=0), and a second table compares the two.
+I/O, and requests, interrupts and context switches per I/O side by
+side.  Each kernel boots twice per setup: with one CPU online for the
+one-thread jobs, and with two for the 2x jobs, one fio thread and one
+NVMe I/O queue per CPU.  In setups where nvme-pci keeps IOVA space per
+tag for transfers too large for the IOVA allocator's caches, the
+patched kernel runs a third time without it (nvme.iova_reserve_mb=0),
+and a second table compares the two.
 
 By default QEMU runs with -icount shift=0: while the guest runs, its
 clock counts guest instructions (one per ns), so CPU figures do not
@@ -196,9 +197,11 @@ def nvme_results(lines):
             stat = {y.split()[0]: y for y in body if y.startswith('STAT')}
             text = '\n'.join(y for y in body if not y.startswith('STAT'))
             fio = json.loads(text[text.index('{'):])['jobs'][0]
-            # "STATn <busy ns> DISK <the disk's stat file>"
+            # "STATn <busy ns> IRQ <n> CS <n> DISK <the disk's stat file>"
             s0, d0 = stat['STAT0'].split(' ', 1)[1].split(' DISK ')
             s1, d1 = stat['STAT1'].split(' ', 1)[1].split(' DISK ')
+            s0, _, i0, _, c0 = s0.split()
+            s1, _, i1, _, c1 = s1.split()
             rw = fio['read'] if fio['read']['total_ios'] else fio['write']
             ios = rw['total_ios']
             pct = rw['clat_ns'].get('percentile', {})
@@ -208,6 +211,8 @@ def nvme_results(lines):
                 'p99': pct.get('99.000000', 0) / 1000,
                 'cpu': (int(s1) - int(s0)) / 1000 / ios,
                 'reqs': (disk_requests(d1) - disk_requests(d0)) / ios,
+                'irqs': (int(i1) - int(i0)) / ios,
+                'cs': (int(c1) - int(c0)) / ios,
             }
             job = None
         elif job:
@@ -218,7 +223,8 @@ def nvme_results(lines):
 def nvme_table(results, unit):
     cols = [('IOPS', 'iops', '{:,.0f}'), ('p50 us', 'p50', '{:,.1f}'),
             ('p99 us', 'p99', '{:,.1f}'), ('CPU/IO us', 'cpu', '{:,.2f}'),
-            ('req/IO', 'reqs', '{:.2f}')]
+            ('req/IO', 'reqs', '{:.2f}'), ('irq/IO', 'irqs', '{:.2f}'),
+            ('cs/IO', 'cs', '{:.2f}')]
     head = f'{"setup":<13} {"job":<15}' + ''.join(
         f' {c[0] + " base":>14} {c[0] + " new":>13} {"new/base":>8}'
         for c in cols)
@@ -394,11 +400,14 @@ def main():
     p.add_argument('--base', default='dma-iova-base',
                    help='revision of build/linux the nvme benchmark'
                    ' compares with (default: the unmodified kernel)')
+    p.add_argument('--rev', default='HEAD',
+                   help='revision of build/linux to benchmark (default:'
+                   ' HEAD), such as a branch being worked on')
     p.add_argument('--no-icount', dest='icount', action='store_false',
                    help='time with the host clock instead of icount')
     args = p.parse_args()
 
-    tree = work_tree('bench-src', 'HEAD')
+    tree = work_tree('bench-src', args.rev)
     kernel = build_kernel(tree, os.path.join(BUILD, 'bench-kernel'),
                           args.jobs)
     initramfs = os.path.join(BUILD, 'bench-initramfs.cpio')
