@@ -944,10 +944,15 @@ static bool dma_iova_sparse(const struct dma_iova_state *state, size_t size)
 	       (u64)size > (u64)totalram_pages() << PAGE_SHIFT;
 }
 
-static int __dma_iova_alloc(struct device *dev, struct dma_iova_state *state,
-			    const struct dma_iova_space *space,
-			    phys_addr_t phys, size_t size, phys_addr_t inner,
-			    bool sparse)
+/*
+ * Inline in its two callers, so that setting up a transfer is one call:
+ * for a transfer of one range each call weighs as much as its work.
+ */
+static __always_inline int __dma_iova_alloc(struct device *dev,
+					    struct dma_iova_state *state,
+					    const struct dma_iova_space *space,
+					    phys_addr_t phys, size_t size,
+					    phys_addr_t inner, bool sparse)
 {
 	u64 kind;
 	phys_addr_t end;
@@ -1655,7 +1660,8 @@ void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 		dma_iova_unlink_contiguous(dev, state, 0, mapped_len, dir,
 					   attrs,
 					   !(state->linked & DMA_IOVA_IN_RESV));
-	} else {
+	} else if (state->log) {
+		/* Only logged pieces have anything to undo. */
 		dma_iova_unlink_pieces(dev, state, 0, mapped_len, dir, attrs);
 		/* A piece straddling mapped_len was a bug: unmap it anyway. */
 		if (WARN_ON_ONCE(state->log))
