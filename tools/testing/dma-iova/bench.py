@@ -13,10 +13,10 @@ invalidation descriptors of each mode per request.
 nvme: the base kernel and the patched one, built from the same (SMP)
 configuration, run the same fio jobs (bench.fio) on the same emulated
 NVMe disk; the table puts IOPS, completion latency, guest CPU time per
-I/O, and requests, interrupts and context switches per I/O side by
-side.  Each kernel boots twice per setup: with one CPU online for the
-one-thread jobs, and with two for the 2x jobs, one fio thread and one
-NVMe I/O queue per CPU.  In setups where nvme-pci keeps IOVA space per
+I/O, and requests, interrupts, context switches and idle entries per
+I/O side by side.  Each kernel boots twice per setup: with one CPU
+online for the one-thread jobs, and with two for the 2x jobs, one fio
+thread and one NVMe I/O queue per CPU.  In setups where nvme-pci keeps IOVA space per
 tag for transfers too large for the IOVA allocator's caches, the
 patched kernel runs a third time without it (nvme.iova_reserve_mb=0),
 and a second table compares the two.
@@ -197,11 +197,12 @@ def nvme_results(lines):
             stat = {y.split()[0]: y for y in body if y.startswith('STAT')}
             text = '\n'.join(y for y in body if not y.startswith('STAT'))
             fio = json.loads(text[text.index('{'):])['jobs'][0]
-            # "STATn <busy ns> IRQ <n> CS <n> DISK <the disk's stat file>"
+            # "STATn <busy ns> IRQ <n> CS <n> IDLE <n> DISK <the disk's
+            # stat file>"
             s0, d0 = stat['STAT0'].split(' ', 1)[1].split(' DISK ')
             s1, d1 = stat['STAT1'].split(' ', 1)[1].split(' DISK ')
-            s0, _, i0, _, c0 = s0.split()
-            s1, _, i1, _, c1 = s1.split()
+            s0, _, i0, _, c0, _, n0 = s0.split()
+            s1, _, i1, _, c1, _, n1 = s1.split()
             rw = fio['read'] if fio['read']['total_ios'] else fio['write']
             ios = rw['total_ios']
             pct = rw['clat_ns'].get('percentile', {})
@@ -213,6 +214,7 @@ def nvme_results(lines):
                 'reqs': (disk_requests(d1) - disk_requests(d0)) / ios,
                 'irqs': (int(i1) - int(i0)) / ios,
                 'cs': (int(c1) - int(c0)) / ios,
+                'idle': (int(n1) - int(n0)) / ios,
             }
             job = None
         elif job:
@@ -224,7 +226,7 @@ def nvme_table(results, unit):
     cols = [('IOPS', 'iops', '{:,.0f}'), ('p50 us', 'p50', '{:,.1f}'),
             ('p99 us', 'p99', '{:,.1f}'), ('CPU/IO us', 'cpu', '{:,.2f}'),
             ('req/IO', 'reqs', '{:.2f}'), ('irq/IO', 'irqs', '{:.2f}'),
-            ('cs/IO', 'cs', '{:.2f}')]
+            ('cs/IO', 'cs', '{:.2f}'), ('idle/IO', 'idle', '{:.2f}')]
     head = f'{"setup":<13} {"job":<15}' + ''.join(
         f' {c[0] + " base":>14} {c[0] + " new":>13} {"new/base":>8}'
         for c in cols)
