@@ -2254,6 +2254,16 @@ static void dma_iova_test_larger_than_memory(struct kunit *test)
 		test_expect_unmapped(test, addr[i], PAGE_SIZE);
 }
 
+/* Bounce slots in use in the swiotlb pool of @dev, if it has one. */
+static long test_swiotlb_used(struct device *dev)
+{
+#if IS_ENABLED(CONFIG_SWIOTLB) && IS_ENABLED(CONFIG_DEBUG_FS)
+	if (dev->dma_io_tlb_mem)
+		return atomic_long_read(&dev->dma_io_tlb_mem->total_used);
+#endif
+	return 0;
+}
+
 #if IS_ENABLED(CONFIG_DMA_IOVA) && IS_ENABLED(CONFIG_IOMMU_DMA)
 static int test_iova_alloc_fails(struct device *dev, phys_addr_t phys,
 				 size_t size, dma_addr_t *addr)
@@ -2303,16 +2313,6 @@ static void dma_iova_test_inject_alloc(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memcmp(page_address(dst->pages[0]),
 				     page_address(src->pages[0]) + 100,
 				     EDU_XFER), 0);
-}
-
-/* Bounce slots in use in the swiotlb pool of @dev, if it has one. */
-static long test_swiotlb_used(struct device *dev)
-{
-#if IS_ENABLED(CONFIG_SWIOTLB) && IS_ENABLED(CONFIG_DEBUG_FS)
-	if (dev->dma_io_tlb_mem)
-		return atomic_long_read(&dev->dma_io_tlb_mem->total_used);
-#endif
-	return 0;
 }
 
 /* The iommu_map_nosync() call, counted from 1, that fails; 0 for none. */
