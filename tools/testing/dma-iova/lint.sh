@@ -233,6 +233,28 @@ else
 		report $? "build the $k kernel of matrix.py at the tip" "$out"
 	done
 
+	# Without CONFIG_DMA_IOVA the series' files take their other
+	# branches: when the noiova kernel is not built above (CI), its
+	# objects of the series' C files are, at the tip (a helper of the
+	# tests once built only with the option, and the noiova kernel of
+	# make check did not build).
+	case " $kernels " in
+	*" x86_64-noiova "*) ;;
+	*)
+		cp "$logs/tip.config" "$logs/noiova.config"
+		./scripts/config --file "$logs/noiova.config" -d DMA_IOVA
+		targets=()
+		for f in $touched; do
+			targets+=("${f%.c}.o")
+		done
+		build_at HEAD "$logs/noiova.config" \
+			"$root/build/kernel-noiova-objects" \
+			"build the series' objects without CONFIG_DMA_IOVA:" \
+			"${targets[@]}"
+		git checkout -q "$tip"
+		;;
+	esac
+
 	# The RDMA core and its tests, at each patch that touches them, with
 	# mlx5, whose ODP code the series edits and which no test
 	# configuration enables.
