@@ -2254,6 +2254,79 @@ static void dma_iova_test_larger_than_memory(struct kunit *test)
 		test_expect_unmapped(test, addr[i], PAGE_SIZE);
 }
 
+#if IS_ENABLED(CONFIG_IOMMU_API) && IS_ENABLED(CONFIG_64BIT)
+static bool test_pages_fail(int order)
+{
+	return true;
+}
+
+/*
+ * A batched map that runs out of page-table pages unmaps what it wrote and
+ * nothing else.  The batch is 4 MiB that superpages can map, at the top
+ * of a 1 GiB region of IOVA without page tables, just below a mapping of
+ * another page; no page-table page can be allocated.  The IOVA is far
+ * above the device's DMA mask, where the DMA API maps nothing.
+ */
+static void dma_iova_test_map_bvecs_no_table(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	struct test_buf *buf = test_buf_alloc(test);
+	const unsigned long top = 16UL * SZ_1G, iova = top - SZ_4M;
+	const int prot = IOMMU_READ | IOMMU_WRITE;
+	struct bio_vec bv;
+	struct page *big;
+	int ret;
+
+	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
+		kunit_skip(test, "needs an IOMMU paging domain");
+	if (domain->geometry.aperture_end < top + PAGE_SIZE - 1)
+		kunit_skip(test, "the domain's IOVA ends below 16 GiB");
+	big = alloc_pages(GFP_KERNEL | __GFP_NOWARN, get_order(SZ_4M));
+	if (!big)
+		kunit_skip(test, "no 4 MiB of contiguous memory");
+	bvec_set_page(&bv, big, SZ_4M, 0);
+	ret = iommu_map(domain, top, test_buf_phys(buf, 0), PAGE_SIZE, prot,
+			GFP_KERNEL);
+	if (ret) {
+		__free_pages(big, get_order(SZ_4M));
+		KUNIT_FAIL(test, "iommu_map() of the page above: %d", ret);
+		return;
+	}
+
+	kunit_activate_static_stub(test, iommu_pages_should_fail,
+				   test_pages_fail);
+	ret = iommu_map_bvecs_nosync(domain, iova, &bv, 1, prot, GFP_ATOMIC);
+	kunit_deactivate_static_stub(test, iommu_pages_should_fail);
+	if (!ret) {
+		iommu_unmap(domain, iova, SZ_4M);
+		iommu_unmap(domain, top, PAGE_SIZE);
+		__free_pages(big, get_order(SZ_4M));
+		kunit_skip(test, "the driver allocates no page-table pages");
+	}
+	KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+	/* The page above the batch is still mapped, the batch is not. */
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, top),
+			test_buf_phys(buf, 0));
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, iova), 0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, top - PAGE_SIZE), 0);
+
+	/* With page-table pages the same batch maps. */
+	KUNIT_EXPECT_EQ(test, iommu_map_bvecs_nosync(domain, iova, &bv, 1, prot,
+						     GFP_ATOMIC), 0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, iova + SZ_2M + 100),
+			page_to_phys(big) + SZ_2M + 100);
+	KUNIT_EXPECT_EQ(test, iommu_unmap(domain, iova, SZ_4M), SZ_4M);
+	KUNIT_EXPECT_EQ(test, iommu_unmap(domain, top, PAGE_SIZE), PAGE_SIZE);
+	__free_pages(big, get_order(SZ_4M));
+}
+#else
+static void dma_iova_test_map_bvecs_no_table(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_IOMMU_API on a 64-bit machine");
+}
+#endif
+
 /* Bounce slots in use in the swiotlb pool of @dev, if it has one. */
 static long test_swiotlb_used(struct device *dev)
 {
@@ -2797,6 +2870,7 @@ static struct kunit_case dma_iova_test_cases[] = {
 	KUNIT_CASE_PARAM(dma_iova_test_inject_map_bvecs, inject_map_gen_params),
 	KUNIT_CASE(dma_iova_test_inject_log),
 	KUNIT_CASE(dma_iova_test_inject_log_bvecs),
+	KUNIT_CASE(dma_iova_test_map_bvecs_no_table),
 	{}
 };
 
