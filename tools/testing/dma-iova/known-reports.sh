@@ -85,9 +85,10 @@ function held(line,    s) {
 		hflush()
 }
 # Such a report is its title, a rule, two lines that say how many locks
-# are held, and a line per lock.  Another message may cut a lock line in
-# two (anywhere before its usage bits, "){+.+.}-{0:0}", or before its
-# ", at:" part); lines of other messages pass through as they are.
+# are held, and a line per lock.  Other messages may cut a lock line in
+# pieces (anywhere before its usage bits, "){+.+.}-{0:0}", or before its
+# ", at:" part); a piece has no space in it, and lines of other messages,
+# which do, pass through as they are.
 /WARNING: lock held when returning to user space!/ {
 	if (inheld)
 		hflush()
@@ -103,6 +104,9 @@ inheld && pend != "" {
 		s = pend $0
 		pend = ""
 		held(s)
+	} else if ($0 != "" && $0 !~ / /) {
+		hbuf[++nh] = $0
+		pend = pend $0
 	} else {
 		print
 	}
