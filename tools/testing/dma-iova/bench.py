@@ -16,10 +16,10 @@ NVMe disk; the table puts IOPS, completion latency, guest CPU time per
 I/O, and requests, interrupts, context switches and idle entries per
 I/O side by side.  Each kernel boots twice per setup: with one CPU
 online for the one-thread jobs, and with two for the 2x jobs, one fio
-thread and one NVMe I/O queue per CPU.  In setups where nvme-pci keeps IOVA space per
-tag for transfers too large for the IOVA allocator's caches, the
-patched kernel runs a third time without it (nvme.iova_reserve_mb=0),
-and a second table compares the two.
+thread and one NVMe I/O queue per CPU.  In setups where nvme-pci keeps
+IOVA space per tag for transfers too large for the IOVA allocator's
+caches, the patched kernel runs a third time without it
+(nvme.iova_reserve_mb=0), and a second table compares the two.
 
 By default QEMU runs with -icount shift=0: while the guest runs, its
 clock counts guest instructions (one per ns), so CPU figures do not
