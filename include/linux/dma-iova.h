@@ -91,6 +91,8 @@ int dma_iova_link_bvecs(struct device *dev, struct dma_iova_state *state,
 			unsigned long attrs, dma_addr_t *dma_addrs);
 int dma_iova_sync(struct device *dev, struct dma_iova_state *state,
 		  size_t offset, size_t size);
+bool dma_iova_need_sync(struct device *dev,
+			const struct dma_iova_state *state);
 void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 		     size_t offset, size_t size, enum dma_data_direction dir,
 		     unsigned long attrs);
@@ -162,6 +164,12 @@ static inline int dma_iova_sync(struct device *dev,
 				size_t offset, size_t size)
 {
 	return -EOPNOTSUPP;
+}
+
+static inline bool dma_iova_need_sync(struct device *dev,
+				      const struct dma_iova_state *state)
+{
+	return false;
 }
 
 static inline void dma_iova_unlink(struct device *dev,

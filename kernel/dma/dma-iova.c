@@ -1484,6 +1484,31 @@ int dma_iova_sync(struct device *dev, struct dma_iova_state *state,
 EXPORT_SYMBOL_GPL(dma_iova_sync);
 
 /**
+ * dma_iova_need_sync() - tell whether a transfer needs work at each DMA
+ * @dev: device of the transfer
+ * @state: state of a transfer with its ranges linked
+ *
+ * A transfer whose mapping a driver keeps across many DMAs, such as a
+ * premapped buffer, is only correct if nothing is to be done between the
+ * DMAs: no swiotlb bounce buffer to copy to or from, and no CPU cache to
+ * write back or invalidate.  This tells whether the mapping of @state
+ * needs such work, which dma_iova_link() and dma_iova_unlink() do and a
+ * mapping kept linked would skip.
+ *
+ * Context: Any context.
+ * Return:
+ * * %true  - a range went to swiotlb, or @dev is not DMA-coherent
+ * * %false - the device reaches the memory itself and sees the CPU's
+ *   writes; the mapping may be kept
+ */
+bool dma_iova_need_sync(struct device *dev,
+			const struct dma_iova_state *state)
+{
+	return !dev_is_dma_coherent(dev) || (state->linked & DMA_IOVA_BOUNCED);
+}
+EXPORT_SYMBOL_GPL(dma_iova_need_sync);
+
+/**
  * dma_iova_unlink() - unmap a linked range of a transfer
  * @dev: device of the transfer
  * @state: state set up by dma_iova_alloc()

@@ -14,7 +14,10 @@ nvme: the base kernel and the patched one, built from the same (SMP)
 configuration, run the same fio jobs (bench.fio) on the same emulated
 NVMe disk; the table puts IOPS, completion latency, guest CPU time per
 I/O, and requests, interrupts, context switches and idle entries per
-I/O side by side.  Each kernel boots twice per setup: with one CPU
+I/O side by side, and IOTLB invalidations per request (VT-d, counted on
+a short second run of each job with the trace event on).  The fixed-*
+jobs use io_uring registered buffers, which the patched kernel premaps
+for the disk (kernel.io_uring_premap=1).  Each kernel boots twice per setup: with one CPU
 online for the one-thread jobs, and with two for the 2x jobs, one fio
 thread and one NVMe I/O queue per CPU.  In setups where nvme-pci keeps
 IOVA space per tag for transfers too large for the IOVA allocator's
@@ -219,6 +222,12 @@ def nvme_results(lines):
             job = None
         elif job:
             body.append(x)
+        elif x.startswith('NVME-INVALS '):
+            # "NVME-INVALS <job> <invalidations> <requests>", from a
+            # second, short run of the job
+            _, name, invals, reqs = x.split()
+            if int(reqs) and name in results:
+                results[name]['invals'] = int(invals) / int(reqs)
     return results
 
 
@@ -226,18 +235,20 @@ def nvme_table(results, unit):
     cols = [('IOPS', 'iops', '{:,.0f}'), ('p50 us', 'p50', '{:,.1f}'),
             ('p99 us', 'p99', '{:,.1f}'), ('CPU/IO us', 'cpu', '{:,.2f}'),
             ('req/IO', 'reqs', '{:.2f}'), ('irq/IO', 'irqs', '{:.2f}'),
-            ('cs/IO', 'cs', '{:.2f}'), ('idle/IO', 'idle', '{:.2f}')]
-    head = f'{"setup":<13} {"job":<15}' + ''.join(
+            ('cs/IO', 'cs', '{:.2f}'), ('idle/IO', 'idle', '{:.2f}'),
+            ('inval/req', 'invals', '{:.2f}')]
+    head = f'{"setup":<13} {"job":<16}' + ''.join(
         f' {c[0] + " base":>14} {c[0] + " new":>13} {"new/base":>8}'
         for c in cols)
     out = [f'NVMe, base kernel vs patched ({unit})', head, '-' * len(head)]
     for setup, kernels in results.items():
         base, new = kernels['base'], kernels['new']
         for job in base:
-            row = f'{setup:<13} {job:<15}'
+            row = f'{setup:<13} {job:<16}'
             for _, key, f in cols:
-                b, n = base[job][key], new.get(job, {}).get(key)
-                row += (f' {f.format(b):>14} {"-" if n is None else f.format(n):>13}'
+                b, n = base[job].get(key), new.get(job, {}).get(key)
+                row += (f' {"-" if b is None else f.format(b):>14}'
+                        f' {"-" if n is None else f.format(n):>13}'
                         f' {fmt_ratio(n, b):>8}')
             out.append(row)
     return '\n'.join(out)

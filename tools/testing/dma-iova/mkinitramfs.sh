@@ -7,7 +7,8 @@
 #
 # Usage: mkinitramfs.sh OUTPUT.cpio [TREE]
 #   without TREE: the test initramfs, /init is "init" of this directory,
-#                 plus vecio (vecio.c), built static;
+#                 plus vecio (vecio.c) and premap (premap.c), built
+#                 static;
 #   with TREE:    the benchmark initramfs, /init is "bench-init", plus
 #                 the DMA map benchmark tool built from TREE.
 # ARCH=arm64 in the environment builds the test initramfs for arm64
@@ -78,6 +79,7 @@ if [ -z "$tree" ]; then
 	cc=gcc
 	[ "${ARCH:-x86_64}" = arm64 ] && cc=aarch64-linux-gnu-gcc
 	$cc -static -O2 -Wall -o "$root/bin/vecio" "$here/vecio.c"
+	$cc -static -O2 -Wall -o "$root/bin/premap" "$here/premap.c"
 else
 	cp "$here/bench-init" "$root/init"
 	# The tool includes <linux/map_benchmark.h>, which is not UAPI:
