@@ -556,6 +556,12 @@ static int dma_iova_link_piece(struct device *dev, struct dma_iova_state *state,
 	ret = dma_iova_log_piece(dev, state, addr, offset, size, dir, attrs);
 	if (ret)
 		return ret;
+	/*
+	 * What the streaming API may have bounced: exact for dma-direct,
+	 * any piece of a device that may bounce or needs syncs otherwise.
+	 */
+	if (dma_need_sync(dev, addr))
+		state->linked |= DMA_IOVA_BOUNCED;
 	*dma_addr = addr;
 	return 0;
 }
@@ -704,6 +710,9 @@ static noinline int dma_iova_link_direct(struct device *dev,
 						 dir, attrs);
 			if (ret)
 				goto out_unlink;
+			/* not where the page is: a swiotlb bounce buffer */
+			if (addr != phys_to_dma(dev, phys))
+				state->linked |= DMA_IOVA_BOUNCED;
 		}
 		dma_addrs[i] = addr;
 		pos += len;
@@ -1493,7 +1502,10 @@ EXPORT_SYMBOL_GPL(dma_iova_sync);
  * DMAs: no swiotlb bounce buffer to copy to or from, and no CPU cache to
  * write back or invalidate.  This tells whether the mapping of @state
  * needs such work, which dma_iova_link() and dma_iova_unlink() do and a
- * mapping kept linked would skip.
+ * mapping kept linked would skip.  Ranges mapped per piece through the
+ * streaming API behind an IOMMU or dma_map_ops, which the API cannot
+ * look into, count as needing it where dma_need_sync() says so for
+ * their address: always while DMA-API debugging runs.
  *
  * Context: Any context.
  * Return:

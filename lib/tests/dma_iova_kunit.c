@@ -23,6 +23,7 @@
 #include <linux/delay.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-iova.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/iommu.h>
 #include <linux/iommu-dma.h>
@@ -2144,6 +2145,48 @@ static void dma_iova_test_reserve_errors(struct kunit *test)
 }
 
 /*
+ * dma_iova_need_sync() says whether a linked transfer needs work at each
+ * DMA, which a driver that keeps the mapping (a premapped buffer) would
+ * skip: true wherever a range went to swiotlb or the device is not
+ * coherent, false where a coherent device reaches the pages themselves,
+ * directly or through one IOVA range.  Where each range is a mapping of
+ * the streaming API behind an IOMMU, the API may say true without a
+ * bounce; that is only checked one way.  The pages are those the DMA
+ * addresses lead to, found independently: through the IOMMU's page
+ * table, or from the address itself.
+ */
+static void dma_iova_test_need_sync(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	bool paging = domain && (domain->type & __IOMMU_DOMAIN_PAGING);
+	struct test_buf *buf = test_buf_alloc(test);
+	bool bounced = false, need;
+	struct test_map map;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, __test_map(dev, &map, buf, 512,
+					 3 * PAGE_SIZE - 1024,
+					 DMA_BIDIRECTIONAL, TEST_BVECS), 0);
+	for (i = 0; i < map.nr; i++) {
+		phys_addr_t phys = paging ?
+			iommu_iova_to_phys(domain, map.addr[i]) :
+			dma_to_phys(dev, map.addr[i]);
+
+		if (swiotlb_find_pool(dev, phys))
+			bounced = true;
+	}
+	need = dma_iova_need_sync(dev, &map.state);
+	if (bounced || !dev_is_dma_coherent(dev))
+		KUNIT_EXPECT_TRUE_MSG(test, need,
+				      "bounced %d, coherent %d: kept mapping would skip the work",
+				      bounced, dev_is_dma_coherent(dev));
+	else if (!paging || dma_use_iova(&map.state))
+		KUNIT_EXPECT_FALSE(test, need);
+	dma_iova_destroy(dev, &map.state, map.mapped, DMA_BIDIRECTIONAL, 0);
+}
+
+/*
  * Once unlinked, memory is out of the device's reach: behind an IOMMU in
  * a strict domain, a DMA into the hole that a partial unlink left, or to
  * an IOVA after dma_iova_destroy(), faults in the IOMMU and leaves
@@ -2863,6 +2906,7 @@ static struct kunit_case dma_iova_test_cases[] = {
 	KUNIT_CASE(dma_iova_test_reserve_errors),
 	KUNIT_CASE(dma_iova_test_state_size),
 	KUNIT_CASE(dma_iova_test_log_lookup),
+	KUNIT_CASE(dma_iova_test_need_sync),
 	KUNIT_CASE(dma_iova_test_dma_after_unmap),
 	KUNIT_CASE(dma_iova_test_inject_alloc),
 	KUNIT_CASE(dma_iova_test_larger_than_memory),
