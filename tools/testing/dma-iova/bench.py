@@ -356,7 +356,7 @@ def bench_nvme(args, kernel, initramfs, logs):
     for setup in args.setups.split(','):
         results[setup] = {}
         runs = [('base', base, ''), ('new', kernel, '')]
-        if 'resv=used' in matrix.setup(setup).expect:
+        if args.resv and 'resv=used' in matrix.setup(setup).expect:
             runs.append(('nores', kernel, 'nvme.iova_reserve_mb=0'))
         for name, k, opt in runs:
             results[setup][name] = {}
@@ -366,6 +366,8 @@ def bench_nvme(args, kernel, initramfs, logs):
             # several times from run to run.  The 2x jobs need both.
             for cpus, extra in ((1, 'maxcpus=1 bench_jobs=single'),
                                 (2, 'bench_jobs=multi')):
+                if str(cpus) not in args.cpus.split(','):
+                    continue
                 log(f'  BENCH   nvme, {setup}, {name} kernel, {cpus} CPU')
                 with open(disk, 'wb') as f:
                     f.truncate(512 << 20)
@@ -378,8 +380,10 @@ def bench_nvme(args, kernel, initramfs, logs):
                 results[setup][name].update(nvme_results(lines))
                 if args.nvme_profile and cpus == 1:
                     profiles[f'{setup} {name}'] = map_profiles(lines)
-                max_kb = [x.split()[1] for x in lines
-                          if x.startswith('NVME-MAX-KB ')]
+                # (the first line of the log may follow the BIOS's
+                # escape sequences)
+                max_kb = [x.split('NVME-MAX-KB ')[1] for x in lines
+                          if 'NVME-MAX-KB ' in x]
                 log(f'          max_hw_sectors_kb {" ".join(max_kb)}')
     os.unlink(disk)
     unit = ('CPU/IO: guest instructions / 1000 per I/O (icount); IOPS'
@@ -416,6 +420,11 @@ def main():
     p.add_argument('--rev', default='HEAD',
                    help='revision of build/linux to benchmark (default:'
                    ' HEAD), such as a branch being worked on')
+    p.add_argument('--cpus', default='1,2',
+                   help='nvme: boot with 1 CPU (the one-thread jobs), 2'
+                   ' (the 2x jobs) or both (default)')
+    p.add_argument('--no-resv', dest='resv', action='store_false',
+                   help='nvme: skip the run without per-tag IOVA space')
     p.add_argument('--no-icount', dest='icount', action='store_false',
                    help='time with the host clock instead of icount')
     args = p.parse_args()
