@@ -88,13 +88,17 @@ static bool blk_premap_layout_ok(const struct bio_vec *bvec,
  * revokes it because its device goes away, whichever comes first.
  *
  * Context: Process context; sleeps.
- * Return: the premap, or an ERR_PTR():
- * * %-EOPNOTSUPP - the driver of @bdev does not premap (a bio-based device,
- *   such as the NVMe multipath node, or a kernel without the support)
- * * %-EINVAL     - the entries of @bvec do not have the layout described
- * * %-ENOMEM     - out of memory
- * * any error of the driver's ->premap_create(), such as %-ENODEV while
- *   the device is being reset, %-EEXIST if it maps @bvec already
+ * Return:
+ * * the premap            - the driver maps the buffer
+ * * ERR_PTR(%-EOPNOTSUPP) - the driver of @bdev does not premap (a
+ *   bio-based device, such as the NVMe multipath node, or a kernel
+ *   without the support)
+ * * ERR_PTR(%-EINVAL)     - the entries of @bvec do not have the layout
+ *   described
+ * * ERR_PTR(%-ENOMEM)     - out of memory
+ * * ERR_PTR() of any error of the driver's ->premap_create(), such as
+ *   %-ENODEV while the device is being reset, %-EEXIST if it maps @bvec
+ *   already
  */
 struct blk_premap *blk_premap_create(struct block_device *bdev,
 				     const struct bio_vec *bvec,
